@@ -1,0 +1,180 @@
+"""The array backend: NumPy always, CuPy when it is installed and a GPU is present.
+
+This is the only module that decides between NumPy and CuPy. Everything else
+asks its inputs which array module they live in::
+
+    xp = get_array_module(x, y)   # numpy or cupy
+    z = xp.exp(x) * y             # the same line runs on both
+
+Nothing here imports CuPy (and so touches CUDA) until a CuPy array is seen or
+``use("cupy")`` / ``to_device(..., "gpu")`` asks for the GPU. A machine
+without a GPU therefore imports nanoae and runs its tests with NumPy alone.
+
+``use(name)`` only chooses where *new* arrays are created (``nanoae.tensor``,
+layer initialization). Ops never read it: they follow their inputs.
+"""
+import contextlib
+import importlib
+
+import numpy
+
+DEVICES = {"cpu": "numpy", "gpu": "cupy"}
+
+_default_backend = "numpy"
+_numpy_rng = numpy.random.default_rng(0)
+_cupy_rng = None
+_seed = 0
+
+
+def _is_cupy_array(a):
+    return type(a).__module__.split(".")[0] == "cupy"
+
+
+def cupy_available():
+    """True when CuPy imports and sees at least one CUDA device."""
+    try:
+        cupy = importlib.import_module("cupy")
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # ImportError, or CUDA present but unusable
+        return False
+
+
+def _cupy():
+    try:
+        return importlib.import_module("cupy")
+    except ImportError as e:
+        raise RuntimeError(
+            "the GPU backend needs CuPy: pip install -e '.[gpu]' on a machine with CUDA 12"
+        ) from e
+
+
+def use(name):
+    """Create new tensors with ``"numpy"`` (CPU) or ``"cupy"`` (GPU) from now on."""
+    global _default_backend
+    if name not in ("numpy", "cupy"):
+        raise ValueError(f"backend must be 'numpy' or 'cupy', got {name!r}")
+    if name == "cupy" and not cupy_available():
+        raise RuntimeError("use('cupy'): CuPy is not installed or no CUDA GPU is visible")
+    _default_backend = name
+
+
+@contextlib.contextmanager
+def using(name):
+    """``with using("cupy"): ...`` creates new tensors on that backend, then restores."""
+    previous = _default_backend
+    use(name)
+    try:
+        yield
+    finally:
+        use(previous)
+
+
+def default_array_module():
+    """The module new arrays are created with, as chosen by :func:`use`."""
+    return numpy if _default_backend == "numpy" else _cupy()
+
+
+def array_module_for(device):
+    """numpy for ``"cpu"``, cupy for ``"gpu"``."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be 'cpu' or 'gpu', got {device!r}")
+    return numpy if device == "cpu" else _cupy()
+
+
+def get_array_module(*arrays):
+    """The array module (numpy or cupy) of ``arrays``; non-arrays are ignored.
+
+    Mixing NumPy and CuPy arrays is an error, not a silent copy between devices.
+    """
+    kinds = {_is_cupy_array(a) for a in arrays if hasattr(a, "shape")}
+    if kinds == {True, False}:
+        raise TypeError(
+            "cannot mix a NumPy (CPU) array and a CuPy (GPU) array in one operation; "
+            "move both to the same device with .to('cpu') or .to('gpu')"
+        )
+    return _cupy() if kinds == {True} else numpy
+
+
+def device_of(array):
+    """``"gpu"`` for a CuPy array, ``"cpu"`` otherwise."""
+    return "gpu" if _is_cupy_array(array) else "cpu"
+
+
+def to_device(array, device):
+    """Move an array to ``"cpu"`` (NumPy) or ``"gpu"`` (CuPy); a no-op if it is there."""
+    xp = array_module_for(device)
+    if device_of(array) == device:
+        return array
+    return array.get() if device == "cpu" else xp.asarray(array)
+
+
+def to_numpy(array):
+    """A NumPy copy-or-view of any array or scalar (for saving and printing)."""
+    return numpy.asarray(to_device(array, "cpu") if hasattr(array, "shape") else array)
+
+
+def asarray(data, dtype=None):
+    """Turn lists, scalars and arrays into an array.
+
+    Arrays keep their device (and their dtype unless ``dtype`` is given). Lists
+    and scalars go to the backend chosen by :func:`use`, and Python floats
+    become float32, the default dtype for data and parameters in nanoae.
+    """
+    if is_array(data):
+        return data if dtype is None else data.astype(dtype, copy=False)
+    xp = default_array_module()
+    array = xp.asarray(data, dtype=dtype)
+    if dtype is None and array.dtype == numpy.float64 and not hasattr(data, "dtype"):
+        array = array.astype(numpy.float32)
+    return array
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` where repeated indices add up (in place)."""
+    if _is_cupy_array(target):
+        importlib.import_module("cupyx").scatter_add(target, index, values)
+    else:
+        numpy.add.at(target, index, values)
+
+
+# --- random numbers ---------------------------------------------------------
+# One seeded generator per backend, so that a run is reproducible. Layer
+# initialization always draws from the NumPy generator (the same seed gives
+# the same weights on CPU and GPU); noise inside a computation (dropout,
+# reparameterization) is drawn on the device of the data it is added to.
+
+def manual_seed(seed):
+    """Seed every generator nanoae draws from."""
+    global _numpy_rng, _cupy_rng, _seed
+    _seed = int(seed)
+    _numpy_rng = numpy.random.default_rng(_seed)
+    _cupy_rng = None  # re-created from _seed when first needed
+
+
+def cpu_generator():
+    """The NumPy ``Generator`` used for initialization and CPU noise."""
+    return _numpy_rng
+
+
+def generator_for(xp):
+    """The seeded generator that draws arrays of ``xp`` (numpy or cupy)."""
+    global _cupy_rng
+    if xp is numpy:
+        return _numpy_rng
+    if _cupy_rng is None:
+        _cupy_rng = xp.random.default_rng(_seed)
+    return _cupy_rng
+
+
+def get_rng_state():
+    """The NumPy generator's state (a dict of plain ints), e.g. for checkpoints."""
+    return _numpy_rng.bit_generator.state
+
+
+def set_rng_state(state):
+    _numpy_rng.bit_generator.state = state
+
+
+def is_array(x):
+    """True for a NumPy or CuPy ndarray (not for lists, scalars or tensors)."""
+    return isinstance(x, numpy.ndarray) or (_is_cupy_array(x) and type(x).__name__ == "ndarray")

@@ -1,0 +1,39 @@
+"""Ways to make new leaf tensors: zeros, ones and random ones.
+
+They are created on the backend chosen by ``nanoae.backend.use`` (or on
+``device``), in float32 unless another dtype is asked for.
+"""
+from nanoae import backend
+from nanoae.tensor import Tensor
+
+DEFAULT_DTYPE = "float32"
+
+
+def _xp(device):
+    return backend.default_array_module() if device is None else backend.array_module_for(device)
+
+
+def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, device=None):
+    return Tensor(_xp(device).zeros(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, device=None):
+    return Tensor(_xp(device).ones(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def zeros_like(t, requires_grad=False):
+    return Tensor(t.xp.zeros(t.shape, dtype=t.dtype), requires_grad=requires_grad)
+
+
+def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, device=None):
+    """Standard normal samples from nanoae's seeded generator (``nanoae.manual_seed``)."""
+    xp = _xp(device)
+    data = backend.generator_for(xp).standard_normal(shape, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, device=None):
+    """Uniform samples in [0, 1) from nanoae's seeded generator."""
+    xp = _xp(device)
+    data = backend.generator_for(xp).random(shape, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad)

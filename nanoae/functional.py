@@ -1,0 +1,125 @@
+"""Functions on tensors with no state: activations, losses and the VAE's pieces.
+
+Import it as PyTorch users do: ``from nanoae import functional as F``.
+
+Losses take ``reduction`` as in PyTorch: ``"mean"`` (the default) averages over
+every element, ``"sum"`` adds them up, ``"none"`` returns one value per element.
+A VAE's loss is a sum over pixels and latent dimensions, so pass
+``reduction="sum"`` to both of its terms.
+
+One convention throughout: ``log_var`` is the log of the *variance*, so the
+standard deviation is ``exp(0.5 * log_var)``.
+"""
+from nanoae import backend, ops
+from nanoae.ops import leaky_relu, linear, relu, sigmoid, softplus, tanh  # noqa: F401
+from nanoae.tensor import ShapeError, Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss, reduction, name):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _same_shape(input, target, name):
+    target = target if isinstance(target, Tensor) else Tensor(backend.asarray(target, dtype=input.dtype))
+    if input.shape != target.shape:
+        raise ShapeError(f"{name}: input has shape {input.shape} but target has shape {target.shape}")
+    return target
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) = x - logsumexp(x), stable for large x."""
+    return x - ops.logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    return ops.exp(log_softmax(x, axis))
+
+
+def dropout(x, p=0.5, training=True):
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p)
+    ("inverted" dropout: nothing to rescale at evaluation). Identity when not training."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0:
+        return x
+    keep = backend.generator_for(x.xp).random(x.shape) >= p
+    return x * Tensor((keep / (1 - p)).astype(x.dtype))
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2."""
+    target = _same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """-(t ln p + (1 - t) ln(1 - p)) for probabilities p = ``input`` in [0, 1].
+
+    p and 1 - p are clamped to at least the smallest normal float before the
+    log, so p = 0 or 1 gives a large finite loss (about 87 in float32) with a
+    zero gradient instead of infinity and NaN. Prefer
+    :func:`binary_cross_entropy_with_logits`, which never needs clamping.
+    """
+    t = _same_shape(input, target, "binary_cross_entropy")
+    tiny = float(input.xp.finfo(input.dtype).tiny)
+    loss = -(t * ops.clip(input, tiny, None).log() + (1 - t) * ops.clip(1 - input, tiny, None).log())
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+    """BCE of sigmoid(z) against t, from the logits z: softplus(z) - t z.
+
+    Why: -ln sigmoid(z) = softplus(-z) = softplus(z) - z and
+    -ln(1 - sigmoid(z)) = softplus(z), so the loss is softplus(z) - t z, exact
+    and finite for every z (softplus is computed stably).
+    """
+    t = _same_shape(logits, target, "binary_cross_entropy_with_logits")
+    return _reduce(ops.softplus(logits) - t * logits, reduction, "binary_cross_entropy_with_logits")
+
+
+def gaussian_kl(mu, log_var, reduction="mean"):
+    """KL( N(mu, exp(log_var)) || N(0, 1) ) per dimension, in closed form:
+
+        KL = -1/2 (1 + log_var - mu^2 - exp(log_var))
+
+    (Kingma & Welling 2014, appendix B). The VAE uses ``reduction="sum"``;
+    ``reduction="none"`` gives the per-dimension terms (sum over axis 1 for one
+    value per sample).
+    """
+    _same_shape(mu, log_var, "gaussian_kl")
+    kl = -0.5 * (1 + log_var - mu * mu - ops.exp(log_var))
+    return _reduce(kl, reduction, "gaussian_kl")
+
+
+def reparameterize(mu, log_var, eps=None):
+    """z = mu + exp(0.5 log_var) * eps with eps ~ N(0, 1): a sample of N(mu, exp(log_var))
+    that is a differentiable function of mu and log_var.
+
+    ``eps`` may be given (e.g. to check gradients with a fixed draw); otherwise
+    it comes from nanoae's seeded generator on the device of ``mu``.
+    """
+    _same_shape(mu, log_var, "reparameterize")
+    if eps is None:
+        eps = Tensor(backend.generator_for(mu.xp).standard_normal(mu.shape, dtype=mu.dtype))
+    return mu + ops.exp(0.5 * log_var) * eps
+
+
+def kl_bernoulli(rho, rho_hat, reduction="mean"):
+    """KL(Bernoulli(rho) || Bernoulli(rho_hat)), the sparse autoencoder's penalty:
+
+        rho ln(rho / rho_hat) + (1 - rho) ln((1 - rho) / (1 - rho_hat))
+
+    ``rho`` is the target mean activation (a number in (0, 1)), ``rho_hat`` the
+    measured mean activation of each hidden unit (values in (0, 1)).
+    """
+    kl = rho * ops.log(rho / rho_hat) + (1 - rho) * ops.log((1 - rho) / (1 - rho_hat))
+    return _reduce(kl, reduction, "kl_bernoulli")

@@ -1,0 +1,16 @@
+"""Every op of the engine, by family. Each op is a small Function subclass with
+``forward`` and ``backward`` side by side, and a lowercase function that applies it.
+
+- ``arithmetic``: add, sub, mul, div, neg, pow
+- ``elementwise``: exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, softplus, abs, clip, maximum, where
+- ``reduction``: sum, mean, max, logsumexp
+- ``shape``: reshape, transpose, getitem, concatenate, split, chunk, broadcast_to, sum_to
+- ``linalg``: matmul, linear
+"""
+from nanoae.ops.arithmetic import add, div, mul, neg, pow, sub
+from nanoae.ops.elementwise import (abs, clip, exp, leaky_relu, log, maximum, relu, sigmoid,
+                                    softplus, sqrt, tanh, where)
+from nanoae.ops.linalg import linear, matmul
+from nanoae.ops.reduction import logsumexp, max, mean, sum
+from nanoae.ops.shape import (broadcast_to, chunk, concatenate, getitem, reshape, split, sum_to,
+                              swap_last_axes, transpose)

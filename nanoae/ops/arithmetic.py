@@ -1,0 +1,95 @@
+"""Arithmetic: + - * / negation and powers, broadcasting like NumPy.
+
+When an input was broadcast in the forward pass, its gradient has the
+broadcast shape; ``sum_to`` adds it back up to the input's own shape. That one
+helper is the whole story of broadcasting in backward.
+"""
+from nanoae.tensor import Function
+from nanoae.ops.shape import sum_to
+
+
+class Add(Function):
+    """z = a + b.   dz/da = 1, dz/db = 1."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gz):
+        a, b = self.inputs
+        return sum_to(gz, a.shape), sum_to(gz, b.shape)
+
+
+class Sub(Function):
+    """z = a - b.   dz/da = 1, dz/db = -1."""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gz):
+        a, b = self.inputs
+        return sum_to(gz, a.shape), sum_to(-gz, b.shape)
+
+
+class Mul(Function):
+    """z = a * b.   dz/da = b, dz/db = a."""
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gz):
+        a, b = self.inputs
+        ga = sum_to(gz * b, a.shape) if a.requires_grad else None
+        gb = sum_to(gz * a, b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+class Div(Function):
+    """z = a / b.   dz/da = 1 / b, dz/db = -a / b^2."""
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gz):
+        a, b = self.inputs
+        ga = sum_to(gz / b, a.shape) if a.requires_grad else None
+        gb = sum_to(-gz * a / (b * b), b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+class Neg(Function):
+    """z = -a.   dz/da = -1."""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, gz):
+        return -gz
+
+
+class Pow(Function):
+    """z = a^p for a constant number p.   dz/da = p * a^(p-1)."""
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    def forward(self, a):
+        return a ** self.exponent
+
+    def backward(self, gz):
+        (a,) = self.inputs
+        p = self.exponent
+        return gz * p * a ** (p - 1)
+
+
+def add(a, b): return Add()(a, b)
+def sub(a, b): return Sub()(a, b)
+def mul(a, b): return Mul()(a, b)
+def div(a, b): return Div()(a, b)
+def neg(a): return Neg()(a)
+
+
+def pow(a, exponent):
+    """``a ** exponent`` for a Python number ``exponent`` (use exp/log for tensor exponents)."""
+    if not isinstance(exponent, (int, float)):
+        raise TypeError(f"pow: the exponent must be a Python number, got {type(exponent).__name__}")
+    return Pow(exponent)(a)

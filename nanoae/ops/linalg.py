@@ -1,0 +1,54 @@
+"""Matrix products: matmul, and linear (x W^T + b), the op inside nn.Linear."""
+from nanoae.tensor import Function
+from nanoae.ops.shape import reshape, sum_to, swap_last_axes, transpose
+
+
+class MatMul(Function):
+    """Y = A @ B (batched over leading axes, which broadcast).   dA = dY @ B^T,  dB = A^T @ dY."""
+
+    def forward(self, a, b):
+        if a.ndim < 2 or b.ndim < 2:
+            raise ValueError("matmul needs arrays with at least 2 dimensions (use reshape for vectors)")
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy @ swap_last_axes(b), a.shape) if a.requires_grad else None
+        gb = sum_to(swap_last_axes(a) @ gy, b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+class Linear(Function):
+    """y = x W^T + b, with W of shape (out, in) as in PyTorch.
+
+    dx = dy W,   dW = dy^T x (summed over the batch),   db = dy summed over the batch.
+    One op instead of matmul + transpose + add: fewer temporaries, and dW comes
+    out as one contiguous matrix.
+    """
+
+    def forward(self, x, weight, bias=None):
+        if x.ndim < 2:
+            raise ValueError("linear expects a batch: x of shape (N, in_features) or (..., in_features)")
+        y = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, gy):
+        x, weight, *bias = self.inputs
+        gy2 = reshape(gy, (-1, gy.shape[-1]))  # (N, out), N = all leading axes together
+        gx = gy @ weight if x.requires_grad else None
+        gw = transpose(gy2) @ reshape(x, (-1, x.shape[-1])) if weight.requires_grad else None
+        if not bias:
+            return gx, gw
+        gb = gy2.sum(axis=0) if bias[0].requires_grad else None
+        return gx, gw, gb
+
+
+def matmul(a, b):
+    return MatMul()(a, b)
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias`` for x of shape (..., in) and weight of shape (out, in)."""
+    return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)

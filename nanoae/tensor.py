@@ -1,0 +1,380 @@
+"""Tensor, Function and backward: the whole reverse-mode autograd engine.
+
+A :class:`Tensor` wraps an array (``.data``). When an op is applied to tensors
+that require gradients, the op (a :class:`Function`) remembers its inputs and
+becomes the ``.creator`` of its output. The tensors and functions form a graph::
+
+    x ──┐
+        ├─ Mul ── y ── Sum ── loss        loss.creator is Sum, y.creator is Mul
+    w ──┘
+
+``loss.backward()`` orders the functions so that each comes after every
+function that used its outputs, then walks them once, root first, calling each
+function's hand-written ``backward`` with the gradient of its output and
+passing the results on to its inputs. Gradients that meet at a tensor used
+twice are summed. Leaves (tensors no op made) collect their gradient in
+``.grad``.
+
+Backward formulas are written with tensor ops themselves, so with
+``create_graph=True`` the backward pass is recorded like any other computation
+and can be differentiated again (higher-order gradients).
+"""
+import contextlib
+import weakref
+
+from nanoae import backend
+
+# --- grad mode ---------------------------------------------------------------
+# Whether ops record the graph. Read in one place, Function.__call__, and only
+# changed by the context managers below, which restore it in `finally`.
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled):
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = enabled
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def no_grad():
+    """``with no_grad():`` computes without recording the graph (evaluation, updates)."""
+    return _grad_mode(False)
+
+
+def enable_grad():
+    """``with enable_grad():`` records the graph again inside a ``no_grad`` block."""
+    return _grad_mode(True)
+
+
+class ShapeError(ValueError):
+    """An op was given arrays whose shapes do not fit together."""
+
+
+class Function:
+    """Base class of every op: ``forward`` on arrays, ``backward`` on tensors.
+
+    A subclass writes
+
+    * ``forward(*arrays)``: the result as an array (or a tuple of arrays), using
+      ``self.xp``, the array module of the inputs (numpy or cupy);
+    * ``backward(*grads)``: given the gradient of each output (a Tensor), the
+      gradient of each input, written with tensor ops so that it can itself be
+      differentiated; ``None`` where an input needs no gradient.
+
+    In ``backward`` the inputs are ``self.inputs`` and the outputs
+    ``self.output`` (or ``self.outputs_``). This class does all the graph
+    bookkeeping, so an op never has to.
+    """
+
+    def __call__(self, *inputs):
+        tensors = [x for x in inputs if isinstance(x, Tensor)]
+        self.xp = backend.get_array_module(*(t.data for t in tensors))
+        inputs = [x if isinstance(x, Tensor) else self._constant(x, tensors) for x in inputs]
+        arrays = [x.data for x in inputs]
+        try:
+            ys = self.forward(*arrays)
+        except ValueError as e:
+            shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
+            raise ShapeError(f"{type(self).__name__}: inputs of shapes {shapes} do not fit: {e}") from None
+        several = isinstance(ys, tuple)
+        requires_grad = _grad_enabled and any(x.requires_grad for x in inputs)
+        outputs = tuple(Tensor(self.xp.asarray(y), requires_grad=requires_grad)
+                        for y in (ys if several else (ys,)))
+        if requires_grad:
+            self.inputs = inputs
+            # Outputs are held weakly: a tensor keeps its creator alive, not the other way.
+            self._output_refs = [weakref.ref(y) for y in outputs]
+            for y in outputs:
+                y.creator = self
+        return outputs if several else outputs[0]
+
+    def _constant(self, value, tensors):
+        """A Python number next to a float tensor takes that tensor's dtype (no float64 creep)."""
+        dtype = tensors[0].dtype if tensors and tensors[0].dtype.kind == "f" else None
+        return Tensor(self.xp.asarray(value, dtype=dtype))
+
+    @property
+    def outputs_(self):
+        return [ref() for ref in self._output_refs]
+
+    @property
+    def output(self):
+        return self._output_refs[0]()
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, *grads):
+        raise NotImplementedError
+
+    def release(self):
+        """Drop everything saved for backward, so that intermediate arrays can be freed."""
+        self.__dict__.clear()
+        self.inputs = None
+
+
+_FREED = ("backward through a graph that was already freed: the first backward() released "
+          "the saved tensors to save memory; pass retain_graph=True to it to go through the "
+          "graph twice")
+
+
+def _topological_order(root):
+    """The functions that ``root`` depends on, each before every function it feeds into.
+
+    An iterative depth-first search (no recursion, so a chain of 10,000 ops is
+    fine). A function is appended once all functions it depends on are, then the
+    list is reversed: the root's creator comes first.
+    """
+    order, seen = [], set()
+    stack = [(root.creator, False)]
+    while stack:
+        fn, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(fn)
+            continue
+        if fn in seen:
+            continue
+        seen.add(fn)
+        if fn.inputs is None:
+            raise RuntimeError(_FREED)
+        stack.append((fn, True))
+        for x in fn.inputs:
+            if x.creator is not None and x.creator not in seen:
+                stack.append((x.creator, False))
+    order.reverse()
+    return order
+
+
+def _backward(root, root_grad, retain_graph, create_graph, keep=()):
+    """Propagate ``root_grad`` from ``root`` to every tensor it depends on.
+
+    Returns ``{id(t): (t, grad)}`` for the leaves and for the tensors in
+    ``keep`` (and those marked with ``retain_grad()``). While a gradient waits
+    in ``pending`` the entry holds its tensor, so the tensor stays alive until
+    its own creator has used the gradient.
+    """
+    keep_ids = {id(t) for t in keep}
+    pending = {id(root): (root, root_grad)}
+    finished = {}
+    with _grad_mode(create_graph):
+        order = _topological_order(root) if root.creator is not None else []
+        for fn in order:
+            grads = []
+            for y in fn.outputs_:
+                entry = pending.pop(id(y), None) if y is not None else None
+                if entry is not None and (y._retain_grad or id(y) in keep_ids):
+                    finished[id(y)] = entry
+                grads.append(None if entry is None else entry[1])
+            if any(g is not None for g in grads):
+                input_grads = fn.backward(*grads)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+                for x, gx in zip(fn.inputs, input_grads):
+                    if gx is None or not x.requires_grad:
+                        continue
+                    if gx.shape != x.shape:
+                        raise ShapeError(f"{type(fn).__name__}.backward returned a gradient of shape "
+                                         f"{gx.shape} for an input of shape {x.shape}")
+                    entry = pending.get(id(x))
+                    pending[id(x)] = (x, gx if entry is None else entry[1] + gx)
+            if not retain_graph:
+                fn.release()
+    finished.update(pending)  # what is left is leaves (and a root without creator)
+    return finished
+
+
+def grad(output, inputs, grad_output=None, retain_graph=None, create_graph=False):
+    """The gradients of ``output`` with respect to each of ``inputs``, as a list.
+
+    Like ``output.backward()`` but returns the gradients instead of adding them
+    to ``.grad`` (which is left untouched). With ``create_graph=True`` the
+    returned gradients are part of the graph and can be differentiated again.
+    An input that ``output`` does not depend on gets ``None``.
+    """
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    results = _backward(output, output._root_grad(grad_output), retain_graph, create_graph, keep=inputs)
+    return [results[id(x)][1] if id(x) in results else None for x in inputs]
+
+
+class Tensor:
+    """An array with a gradient.
+
+    ``data`` is a NumPy or CuPy array; ``grad`` is a Tensor (or None) that
+    backward adds to; ``requires_grad`` says whether gradients flow to it;
+    ``creator`` is the Function that made it (None for a leaf).
+    """
+
+    __array_ufunc__ = None  # `ndarray * tensor` defers to Tensor.__rmul__ instead of looping
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        if dtype is not None or not backend.is_array(data):
+            data = backend.asarray(data, dtype=dtype)
+        if requires_grad and data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {data.dtype}")
+        self.data = data
+        self.grad = None
+        self.requires_grad = requires_grad
+        self.creator = None
+        self._retain_grad = False
+
+    # --- what it is -----------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    device = property(lambda self: backend.device_of(self.data), doc="'cpu' or 'gpu'")
+
+    @property
+    def xp(self):
+        """The array module of ``data``: numpy or cupy."""
+        return backend.get_array_module(self.data)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        device = ", device='gpu'" if self.device == "gpu" else ""
+        body = repr(backend.to_numpy(self.data)).replace("array(", "").rstrip(")")
+        return f"tensor({body}{grad}{device})"
+
+    def numpy(self):
+        """The data as a NumPy array (copied from the GPU if it is there)."""
+        return backend.to_numpy(self.data)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.item()
+
+    def detach(self):
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        return Tensor(self.data)
+
+    def to(self, device):
+        """A copy on ``"cpu"`` or ``"gpu"`` (this tensor itself if it is already there).
+
+        Only leaves can move: moving a tensor in the middle of a graph would cut
+        the graph, so move the inputs and parameters instead.
+        """
+        if self.device == device:
+            return self
+        if self.creator is not None:
+            raise RuntimeError("to(): this tensor was computed by an op; move its inputs and "
+                               "parameters to the device instead (Module.to, Tensor.to on leaves)")
+        return Tensor(backend.to_device(self.data, device), requires_grad=self.requires_grad)
+
+    # --- autograd ---------------------------------------------------------------
+    def _root_grad(self, grad):
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"backward() on a tensor of shape {self.shape} needs a gradient: pass "
+                    "grad=... of the same shape, or reduce it to a scalar first (e.g. loss.sum())")
+            return Tensor(self.xp.ones(self.shape, dtype=self.dtype))
+        grad = grad if isinstance(grad, Tensor) else Tensor(grad)
+        if grad.shape != self.shape:
+            raise ShapeError(f"backward(): grad has shape {grad.shape}, the tensor has shape {self.shape}")
+        return grad
+
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Add d(self)/d(leaf) to ``.grad`` of every leaf that requires a gradient.
+
+        Gradients *accumulate*: calling backward twice adds both results, so
+        zero them between steps (``optimizer.zero_grad()`` / ``model.zero_grad()``).
+        ``grad`` is the upstream gradient; it may be left out only for a
+        one-element tensor. The graph's saved tensors are freed afterwards
+        unless ``retain_graph=True`` (the default when ``create_graph=True``).
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward(): this tensor does not require a gradient (no input had "
+                               "requires_grad=True, or it was computed under no_grad())")
+        retain_graph = create_graph if retain_graph is None else retain_graph
+        results = _backward(self, self._root_grad(grad), retain_graph, create_graph)
+        with _grad_mode(create_graph):
+            for t, g in results.values():
+                if t.creator is None or t._retain_grad:
+                    t.grad = g if t.grad is None else t.grad + g
+
+    def retain_grad(self):
+        """Also keep ``.grad`` for this non-leaf tensor during backward."""
+        self._retain_grad = True
+        return self
+
+    def zero_grad(self):
+        self.grad = None
+
+    # --- operators and methods: thin wrappers over nanoae.ops ---------------------
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(other, self)
+    def __sub__(self, other): return ops.sub(self, other)
+    def __rsub__(self, other): return ops.sub(other, self)
+    def __mul__(self, other): return ops.mul(self, other)
+    def __rmul__(self, other): return ops.mul(other, self)
+    def __truediv__(self, other): return ops.div(self, other)
+    def __rtruediv__(self, other): return ops.div(other, self)
+    def __neg__(self): return ops.neg(self)
+    def __pow__(self, exponent): return ops.pow(self, exponent)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __getitem__(self, index): return ops.getitem(self, index)
+
+    # Comparisons give boolean tensors (masks) outside the graph. `==` is left as
+    # identity so that tensors can be kept in sets and dicts.
+    def __lt__(self, other): return Tensor(self.data < _data(other))
+    def __le__(self, other): return Tensor(self.data <= _data(other))
+    def __gt__(self, other): return Tensor(self.data > _data(other))
+    def __ge__(self, other): return Tensor(self.data >= _data(other))
+
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def sqrt(self): return ops.sqrt(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def relu(self): return ops.relu(self)
+    def abs(self): return ops.abs(self)
+    def clip(self, low=None, high=None): return ops.clip(self, low, high)
+    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
+    def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
+    def reshape(self, *shape): return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+    def transpose(self, *axes): return ops.transpose(self, axes or None)
+    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    def sum_to(self, shape): return ops.sum_to(self, shape)
+
+    @property
+    def T(self):
+        """All axes reversed, as NumPy's ``.T``."""
+        return ops.transpose(self)
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return ops.swap_last_axes(self)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """Make a leaf tensor, like ``torch.tensor``: floats default to float32."""
+    t = Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return t if device is None else t.to(device)
+
+
+# The ops are built on Tensor and Function above, so they are imported after them.
+from nanoae import ops  # noqa: E402

@@ -1,0 +1,5 @@
+import sys
+
+from nanoae.cli import main
+
+sys.exit(main())

@@ -1,0 +1,105 @@
+"""A catalogue of every op and loss with sample inputs, for gradient checking.
+
+``nanoae gradcheck`` runs each case through :func:`nanoae.gradcheck` and prints
+a table; the test suite runs the same cases on every backend. To add an op,
+add a case here: a name, the function to check, and its inputs' shapes and
+kinds. Shapes are chosen so that broadcasting is exercised.
+
+Input kinds say where the inputs are drawn from:
+
+- ``real``: standard normal, both signs;
+- ``nonzero``: both signs, |x| in [0.2, 2]: away from the kink of relu, abs,
+  clip and from the pole of 1/x, where a central difference would straddle it;
+- ``positive``: [0.5, 2], for log and sqrt;
+- ``probability``: [0.05, 0.95];
+- ``mask``: random booleans (not checked, passed through).
+"""
+from dataclasses import dataclass
+
+import numpy
+
+from nanoae import functional as F, ops
+
+
+@dataclass
+class Case:
+    name: str
+    fn: object
+    inputs: list  # [(shape, kind), ...]
+
+
+def sample(kind, shape, rng):
+    """A float64 NumPy array (bool for ``mask``) of the given kind."""
+    if kind == "real":
+        return rng.standard_normal(shape)
+    if kind == "nonzero":
+        return rng.uniform(0.2, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+    if kind == "positive":
+        return rng.uniform(0.5, 2.0, shape)
+    if kind == "probability":
+        return rng.uniform(0.05, 0.95, shape)
+    if kind == "mask":
+        return rng.random(shape) > 0.5
+    raise ValueError(f"unknown input kind {kind!r}")
+
+
+R, NZ, POS, P = "real", "nonzero", "positive", "probability"
+
+CASES = [
+    # arithmetic (broadcasting in every binary case)
+    Case("add", ops.add, [((3, 4), R), ((4,), R)]),
+    Case("sub", ops.sub, [((3, 1), R), ((1, 4), R)]),
+    Case("mul", ops.mul, [((2, 3, 4), R), ((3, 1), R)]),
+    Case("div", ops.div, [((3, 4), R), ((4,), NZ)]),
+    Case("neg", ops.neg, [((3, 4), R)]),
+    Case("pow (x**3)", lambda x: x ** 3, [((3, 4), R)]),
+    Case("pow (x**-1.5)", lambda x: x ** -1.5, [((3, 4), POS)]),
+    Case("reflected (1 - x, 2 / x)", lambda x: (1 - x) * (2 / x), [((3, 4), NZ)]),
+    # matrix products
+    Case("matmul", ops.matmul, [((3, 4), R), ((4, 5), R)]),
+    Case("matmul (batched)", ops.matmul, [((2, 3, 4), R), ((4, 5), R)]),
+    Case("linear", ops.linear, [((5, 4), R), ((3, 4), R), ((3,), R)]),
+    # element-wise
+    Case("exp", ops.exp, [((3, 4), R)]),
+    Case("log", ops.log, [((3, 4), POS)]),
+    Case("sqrt", ops.sqrt, [((3, 4), POS)]),
+    Case("tanh", ops.tanh, [((3, 4), R)]),
+    Case("sigmoid", ops.sigmoid, [((3, 4), R)]),
+    Case("relu", ops.relu, [((3, 4), NZ)]),
+    Case("leaky_relu", lambda x: ops.leaky_relu(x, 0.1), [((3, 4), NZ)]),
+    Case("softplus", ops.softplus, [((3, 4), R)]),
+    Case("abs", ops.abs, [((3, 4), NZ)]),
+    Case("clip", lambda x: ops.clip(x, -0.5, 0.5), [((3, 4), NZ)]),
+    Case("maximum", ops.maximum, [((3, 4), R), ((4,), R)]),
+    Case("where", ops.where, [((3, 4), "mask"), ((3, 4), R), ((4,), R)]),
+    # reductions
+    Case("sum", ops.sum, [((3, 4), R)]),
+    Case("sum (axis=1, keepdims)", lambda x: ops.sum(x, axis=1, keepdims=True), [((3, 4), R)]),
+    Case("mean (axis=0)", lambda x: ops.mean(x, axis=0), [((3, 4), R)]),
+    Case("max (axis=1)", lambda x: ops.max(x, axis=1), [((3, 4), R)]),
+    Case("logsumexp (axis=-1)", lambda x: ops.logsumexp(x, axis=-1), [((3, 4), R)]),
+    # moving elements around
+    Case("reshape", lambda x: ops.reshape(x, (4, 3)), [((3, 4), R)]),
+    Case("transpose", lambda x: ops.transpose(x, (1, 0, 2)), [((2, 3, 4), R)]),
+    Case("getitem (slices)", lambda x: x[1:, ::2], [((3, 4), R)]),
+    Case("getitem (repeated indices)", lambda x: x[[0, 2, 0]], [((3, 4), R)]),
+    Case("concatenate", lambda a, b: ops.concatenate([a, b], axis=1), [((3, 2), R), ((3, 4), R)]),
+    Case("split", lambda x: ops.split(x, [1, 3], axis=1), [((3, 4), R)]),
+    Case("chunk (one piece unused)", lambda x: ops.chunk(x, 2, axis=0)[1], [((4, 3), R)]),
+    Case("broadcast_to", lambda x: ops.broadcast_to(x, (2, 3, 4)), [((3, 1), R)]),
+    Case("sum_to", lambda x: ops.sum_to(x, (3, 1)), [((2, 3, 4), R)]),
+    # losses and the VAE's pieces
+    Case("mse_loss", F.mse_loss, [((4, 5), R), ((4, 5), R)]),
+    Case("binary_cross_entropy", F.binary_cross_entropy, [((4, 5), P), ((4, 5), P)]),
+    Case("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, [((4, 5), R), ((4, 5), P)]),
+    Case("gaussian_kl", F.gaussian_kl, [((4, 3), R), ((4, 3), R)]),
+    Case("reparameterize", F.reparameterize, [((4, 3), R), ((4, 3), R), ((4, 3), R)]),
+    Case("kl_bernoulli", lambda rho_hat: F.kl_bernoulli(0.1, rho_hat), [((6,), P)]),
+    Case("log_softmax", F.log_softmax, [((3, 5), R)]),
+]
+
+
+def make_inputs(case, seed=0):
+    """The inputs of ``case`` as NumPy arrays (move them with ``xp.asarray`` for the GPU)."""
+    rng = numpy.random.default_rng(seed)
+    return [sample(kind, shape, rng) for shape, kind in case.inputs]

@@ -69,15 +69,25 @@ def using(name):
         use(previous)
 
 
+def current():
+    """The backend new tensors are created with: ``"numpy"`` or ``"cupy"``."""
+    return _default_backend
+
+
 def default_array_module():
     """The module new arrays are created with, as chosen by :func:`use`."""
     return numpy if _default_backend == "numpy" else _cupy()
 
 
-def array_module_for(device):
-    """numpy for ``"cpu"``, cupy for ``"gpu"``."""
+def check_device(device):
+    """Raise ValueError unless ``device`` is ``"cpu"`` or ``"gpu"``."""
     if device not in DEVICES:
         raise ValueError(f"device must be 'cpu' or 'gpu', got {device!r}")
+
+
+def array_module_for(device):
+    """numpy for ``"cpu"``, cupy for ``"gpu"``."""
+    check_device(device)
     return numpy if device == "cpu" else _cupy()
 
 
@@ -86,7 +96,7 @@ def get_array_module(*arrays):
 
     Mixing NumPy and CuPy arrays is an error, not a silent copy between devices.
     """
-    kinds = {_is_cupy_array(a) for a in arrays if hasattr(a, "shape")}
+    kinds = {_is_cupy_array(a) for a in arrays if is_array(a)}
     if kinds == {True, False}:
         raise TypeError(
             "cannot mix a NumPy (CPU) array and a CuPy (GPU) array in one operation; "

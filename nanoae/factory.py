@@ -9,16 +9,21 @@ from nanoae.tensor import Tensor
 DEFAULT_DTYPE = "float32"
 
 
+def _shape(shape):
+    """zeros(2, 3) and zeros((2, 3)) both mean shape (2, 3), as in PyTorch."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
 def _xp(device):
     return backend.default_array_module() if device is None else backend.array_module_for(device)
 
 
 def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, device=None):
-    return Tensor(_xp(device).zeros(shape, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(_xp(device).zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, device=None):
-    return Tensor(_xp(device).ones(shape, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(_xp(device).ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros_like(t, requires_grad=False):
@@ -28,12 +33,12 @@ def zeros_like(t, requires_grad=False):
 def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, device=None):
     """Standard normal samples from nanoae's seeded generator (``nanoae.manual_seed``)."""
     xp = _xp(device)
-    data = backend.generator_for(xp).standard_normal(shape, dtype=dtype)
+    data = backend.generator_for(xp).standard_normal(_shape(shape), dtype=dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, device=None):
     """Uniform samples in [0, 1) from nanoae's seeded generator."""
     xp = _xp(device)
-    data = backend.generator_for(xp).random(shape, dtype=dtype)
+    data = backend.generator_for(xp).random(_shape(shape), dtype=dtype)
     return Tensor(data, requires_grad=requires_grad)

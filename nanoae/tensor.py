@@ -77,7 +77,7 @@ class Function:
 
     def __call__(self, *inputs):
         tensors = [x for x in inputs if isinstance(x, Tensor)]
-        self.xp = backend.get_array_module(*(t.data for t in tensors))
+        self.xp = backend.get_array_module(*(x.data if isinstance(x, Tensor) else x for x in inputs))
         inputs = [x if isinstance(x, Tensor) else self._constant(x, tensors) for x in inputs]
         arrays = [x.data for x in inputs]
         try:
@@ -98,7 +98,7 @@ class Function:
         return outputs if several else outputs[0]
 
     def _constant(self, value, tensors):
-        """A Python number next to a float tensor takes that tensor's dtype (no float64 creep)."""
+        """A number or array next to a float tensor takes that tensor's dtype (no float64 creep)."""
         dtype = tensors[0].dtype if tensors and tensors[0].dtype.kind == "f" else None
         return Tensor(self.xp.asarray(value, dtype=dtype))
 
@@ -246,7 +246,8 @@ class Tensor:
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
         device = ", device='gpu'" if self.device == "gpu" else ""
-        body = repr(backend.to_numpy(self.data)).replace("array(", "").rstrip(")")
+        # NumPy's repr, re-indented for the one letter "tensor(" has over "array(".
+        body = repr(backend.to_numpy(self.data)).replace("array(", "").rstrip(")").replace("\n", "\n ")
         return f"tensor({body}{grad}{device})"
 
     def numpy(self):
@@ -269,6 +270,7 @@ class Tensor:
         Only leaves can move: moving a tensor in the middle of a graph would cut
         the graph, so move the inputs and parameters instead.
         """
+        backend.check_device(device)
         if self.device == device:
             return self
         if self.creator is not None:
@@ -284,7 +286,9 @@ class Tensor:
                     f"backward() on a tensor of shape {self.shape} needs a gradient: pass "
                     "grad=... of the same shape, or reduce it to a scalar first (e.g. loss.sum())")
             return Tensor(self.xp.ones(self.shape, dtype=self.dtype))
-        grad = grad if isinstance(grad, Tensor) else Tensor(grad)
+        if not isinstance(grad, Tensor) or grad.dtype != self.dtype:
+            # A float64 upstream gradient must not turn float32 gradients into float64 ones.
+            grad = Tensor(grad, dtype=self.dtype)
         if grad.shape != self.shape:
             raise ShapeError(f"backward(): grad has shape {grad.shape}, the tensor has shape {self.shape}")
         return grad
@@ -294,8 +298,8 @@ class Tensor:
 
         Gradients *accumulate*: calling backward twice adds both results, so
         zero them between steps (``optimizer.zero_grad()`` / ``model.zero_grad()``).
-        ``grad`` is the upstream gradient; it may be left out only for a
-        one-element tensor. The graph's saved tensors are freed afterwards
+        ``grad`` is the upstream gradient, taken in this tensor's dtype; it may be
+        left out only for a one-element tensor. The graph's saved tensors are freed afterwards
         unless ``retain_graph=True`` (the default when ``create_graph=True``).
         """
         if not self.requires_grad:
@@ -305,8 +309,16 @@ class Tensor:
         results = _backward(self, self._root_grad(grad), retain_graph, create_graph)
         with _grad_mode(create_graph):
             for t, g in results.values():
-                if t.creator is None or t._retain_grad:
-                    t.grad = g if t.grad is None else t.grad + g
+                if not (t.creator is None or t._retain_grad):
+                    continue
+                if t.grad is not None:
+                    t.grad = t.grad + g
+                elif create_graph:
+                    t.grad = g  # part of the new graph: keep it as it is
+                else:
+                    # Each tensor owns its .grad: g may be the gradient another tensor got too
+                    # (a + b passes one gradient to both) or a read-only broadcast view.
+                    t.grad = Tensor(g.data.copy())
 
     def retain_grad(self):
         """Also keep ``.grad`` for this non-leaf tensor during backward."""

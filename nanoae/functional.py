@@ -64,14 +64,17 @@ def mse_loss(input, target, reduction="mean"):
 def binary_cross_entropy(input, target, reduction="mean"):
     """-(t ln p + (1 - t) ln(1 - p)) for probabilities p = ``input`` in [0, 1].
 
-    p and 1 - p are clamped to at least the smallest normal float before the
-    log, so p = 0 or 1 gives a large finite loss (about 87 in float32) with a
-    zero gradient instead of infinity and NaN. Prefer
+    p and 1 - p are clamped to at least ``floor`` = sqrt(smallest normal float)
+    (about 1e-19 in float32) before the log, so p = 0 or 1 gives a large
+    finite loss (about 44 in float32) with a zero gradient instead of infinity
+    and NaN. Why not the smallest float itself: the log's gradient there,
+    1 / floor, times an upstream gradient above 4 overflows to inf, and the
+    clamp's zero gradient times inf is NaN. Prefer
     :func:`binary_cross_entropy_with_logits`, which never needs clamping.
     """
     t = _same_shape(input, target, "binary_cross_entropy")
-    tiny = float(input.xp.finfo(input.dtype).tiny)
-    loss = -(t * ops.clip(input, tiny, None).log() + (1 - t) * ops.clip(1 - input, tiny, None).log())
+    floor = float(input.xp.finfo(input.dtype).tiny) ** 0.5
+    loss = -(t * ops.clip(input, floor, None).log() + (1 - t) * ops.clip(1 - input, floor, None).log())
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
@@ -121,5 +124,7 @@ def kl_bernoulli(rho, rho_hat, reduction="mean"):
     ``rho`` is the target mean activation (a number in (0, 1)), ``rho_hat`` the
     measured mean activation of each hidden unit (values in (0, 1)).
     """
+    if not 0 < rho < 1:  # at 0 or 1, 0 * ln(0) would make the loss NaN
+        raise ValueError(f"kl_bernoulli: rho must be in (0, 1), got {rho}")
     kl = rho * ops.log(rho / rho_hat) + (1 - rho) * ops.log((1 - rho) / (1 - rho_hat))
     return _reduce(kl, reduction, "kl_bernoulli")

@@ -39,14 +39,26 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
-        if isinstance(value, (Parameter, Module)):
-            if "_parameters" not in self.__dict__:
-                raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
-                                     f"assigning parameters or sub-modules (while setting {name!r})")
+        registers = isinstance(value, (Parameter, Module))
+        if registers and "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 f"assigning parameters or sub-modules (while setting {name!r})")
+        if "_parameters" in self.__dict__:
+            # Forget what was registered under this name before, so that
+            # ``layer.bias = None`` really removes the bias from parameters().
             self._parameters.pop(name, None)
             self._modules.pop(name, None)
+        if registers:
             (self._parameters if isinstance(value, Parameter) else self._modules)[name] = value
         object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        # Python calls this only when the normal lookup fails. For these three
+        # names the cause is a subclass whose __init__ skipped super().__init__().
+        if name in ("_parameters", "_modules", "training"):
+            raise AttributeError(f"{type(self).__name__} has no {name!r}: its __init__ must call "
+                                 "super().__init__() first")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -190,7 +202,9 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, i):
-        return list(self._modules.values())[i]
+        """``seq[0]`` is the first layer; a slice such as ``seq[:2]`` is a Sequential sharing those layers."""
+        layers = list(self._modules.values())
+        return Sequential(*layers[i]) if isinstance(i, slice) else layers[i]
 
     def __len__(self):
         return len(self._modules)

@@ -43,7 +43,11 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self):
-        """Hyperparameters, step count and buffers as a flat dict (``nanoae.save`` can write it)."""
+        """Hyperparameters, step count and buffers as a flat dict (``nanoae.save`` can write it).
+
+        The buffers are the optimizer's own arrays, not copies (as in PyTorch):
+        save them, or copy them, before stepping on.
+        """
         state = {name: getattr(self, name) for name in self.hyperparameters}
         state["steps"] = self.steps
         for name in self.buffers:
@@ -52,23 +56,29 @@ class Optimizer:
         return state
 
     def load_state_dict(self, state):
+        """Restore what :meth:`state_dict` returned. Every entry is checked before
+        anything is changed, so a bad ``state`` leaves the optimizer as it was."""
         expected = set(self.hyperparameters) | {"steps"} | {
             f"{name}.{i}" for name in self.buffers for i in range(len(self.params))}
         missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
         if missing or unexpected:
             raise KeyError(f"{type(self).__name__}.load_state_dict: missing {missing}, unexpected {unexpected}")
-        for name in self.hyperparameters:
-            current = getattr(self, name)
-            value = state[name]
-            setattr(self, name, tuple(float(v) for v in value) if isinstance(current, tuple) else float(value))
-        self.steps = int(state["steps"])
+        values = {}
         for name in self.buffers:
             for i, buffer in enumerate(self.state[name]):
                 value = backend.asarray(state[f"{name}.{i}"])
                 if tuple(value.shape) != buffer.shape:
                     raise ValueError(f"{type(self).__name__}.load_state_dict: {name}.{i} has shape "
                                      f"{tuple(value.shape)}, the parameter has shape {buffer.shape}")
-                buffer[...] = backend.to_device(value, backend.device_of(buffer))
+                values[name, i] = value
+        for name in self.hyperparameters:
+            current = getattr(self, name)
+            value = state[name]
+            setattr(self, name, tuple(float(v) for v in value) if isinstance(current, tuple) else float(value))
+        self.steps = int(state["steps"])
+        for (name, i), value in values.items():
+            buffer = self.state[name][i]
+            buffer[...] = backend.to_device(value, backend.device_of(buffer))
 
 
 class SGD(Optimizer):
@@ -105,6 +115,10 @@ class Adam(Optimizer):
         p <- p - lr * m_hat / (sqrt(v_hat) + eps)
     where m_hat = m / (1 - beta1^t) and v_hat = v / (1 - beta2^t) undo the bias
     of starting m and v at zero (t = number of steps so far).
+
+    t counts calls to ``step()``, one count for all parameters. PyTorch counts
+    per parameter; the two differ only for a parameter whose ``.grad`` was None
+    in early steps (it is skipped then) and which gets gradients later.
     """
 
     hyperparameters = ("lr", "betas", "eps", "weight_decay")

@@ -17,6 +17,8 @@ Small inputs are checked element by element. For large ones that would take
 too long, the check goes along a few random directions v instead:
 (L(x + eps v) - L(x - eps v)) / (2 eps) must equal sum(dL/dx * v).
 """
+import math
+
 import numpy
 
 from nanoae import backend
@@ -116,6 +118,8 @@ def _report(name, shape, pairs, atol, rtol):
     worst, worst_excess = None, 0.0
     for analytic, numeric, where in pairs:
         excess = abs(analytic - numeric) / (atol + rtol * abs(numeric))
+        if math.isnan(excess):  # a nan or inf on either side is never a pass (nan > x is False)
+            excess = math.inf
         if excess > worst_excess:
             worst, worst_excess = (analytic, numeric, where), excess
     if worst_excess > 1:

@@ -9,7 +9,8 @@ Input kinds say where the inputs are drawn from:
 
 - ``real``: standard normal, both signs;
 - ``nonzero``: both signs, |x| in [0.2, 2]: away from the kink of relu, abs,
-  clip and from the pole of 1/x, where a central difference would straddle it;
+  clip, from the pole of 1/x and from where a mask ``x > 0`` flips, which a
+  central difference would straddle;
 - ``positive``: [0.5, 2], for log and sqrt;
 - ``probability``: [0.05, 0.95];
 - ``mask``: random booleans (not checked, passed through).
@@ -58,7 +59,9 @@ CASES = [
     # matrix products
     Case("matmul", ops.matmul, [((3, 4), R), ((4, 5), R)]),
     Case("matmul (batched)", ops.matmul, [((2, 3, 4), R), ((4, 5), R)]),
+    Case("matmul (batched both)", ops.matmul, [((2, 3, 4), R), ((2, 4, 5), R)]),
     Case("linear", ops.linear, [((5, 4), R), ((3, 4), R), ((3,), R)]),
+    Case("linear (3-D input)", ops.linear, [((2, 5, 4), R), ((3, 4), R), ((3,), R)]),
     # element-wise
     Case("exp", ops.exp, [((3, 4), R)]),
     Case("log", ops.log, [((3, 4), POS)]),
@@ -70,6 +73,7 @@ CASES = [
     Case("softplus", ops.softplus, [((3, 4), R)]),
     Case("abs", ops.abs, [((3, 4), NZ)]),
     Case("clip", lambda x: ops.clip(x, -0.5, 0.5), [((3, 4), NZ)]),
+    Case("clip (low only)", lambda x: ops.clip(x, low=-0.5), [((3, 4), NZ)]),
     Case("maximum", ops.maximum, [((3, 4), R), ((4,), R)]),
     Case("where", ops.where, [((3, 4), "mask"), ((3, 4), R), ((4,), R)]),
     # reductions
@@ -83,6 +87,7 @@ CASES = [
     Case("transpose", lambda x: ops.transpose(x, (1, 0, 2)), [((2, 3, 4), R)]),
     Case("getitem (slices)", lambda x: x[1:, ::2], [((3, 4), R)]),
     Case("getitem (repeated indices)", lambda x: x[[0, 2, 0]], [((3, 4), R)]),
+    Case("getitem (boolean mask)", lambda x: x[x > 0], [((3, 4), NZ)]),
     Case("concatenate", lambda a, b: ops.concatenate([a, b], axis=1), [((3, 2), R), ((3, 4), R)]),
     Case("split", lambda x: ops.split(x, [1, 3], axis=1), [((3, 4), R)]),
     Case("chunk (one piece unused)", lambda x: ops.chunk(x, 2, axis=0)[1], [((4, 3), R)]),

@@ -306,7 +306,9 @@ class Tensor:
             raise RuntimeError("backward(): this tensor does not require a gradient (no input had "
                                "requires_grad=True, or it was computed under no_grad())")
         retain_graph = create_graph if retain_graph is None else retain_graph
-        results = _backward(self, self._root_grad(grad), retain_graph, create_graph)
+        root_grad = self._root_grad(grad)
+        results = _backward(self, root_grad, retain_graph, create_graph)
+        given = {id(root_grad)}  # gradients some tensor (or the caller) already holds
         with _grad_mode(create_graph):
             for t, g in results.values():
                 if not (t.creator is None or t._retain_grad):
@@ -316,9 +318,12 @@ class Tensor:
                 elif create_graph:
                     t.grad = g  # part of the new graph: keep it as it is
                 else:
-                    # Each tensor owns its .grad: g may be the gradient another tensor got too
-                    # (a + b passes one gradient to both) or a read-only broadcast view.
-                    t.grad = Tensor(g.data.copy())
+                    # Each tensor owns its .grad. Copy g when another tensor got the same
+                    # gradient (a + b passes one gradient to both) or when it is a view
+                    # of another array (such as the read-only broadcast behind sum()).
+                    shared = id(g) in given or g.data.base is not None
+                    t.grad = Tensor(g.data.copy()) if shared else g
+                    given.add(id(g))
 
     def retain_grad(self):
         """Also keep ``.grad`` for this non-leaf tensor during backward."""
@@ -363,7 +368,8 @@ class Tensor:
     def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
     def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
     def reshape(self, *shape): return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return ops.transpose(self, axes or None)
+    def transpose(self, *axes):  # x.transpose(1, 0, 2) or x.transpose((1, 0, 2)), as in NumPy
+        return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
     def sum_to(self, shape): return ops.sum_to(self, shape)
 

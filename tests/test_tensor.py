@@ -198,3 +198,11 @@ def test_add_of_shapes_that_do_not_broadcast_raises_shape_error_naming_op_and_sh
         a + b
     message = str(error.value)
     assert "Add" in message and "(3, 4)" in message and "(5,)" in message
+
+
+def test_transpose_takes_axes_as_arguments_or_as_one_tuple(xp):
+    data = np.random.default_rng(0).standard_normal((2, 3, 4))
+    x = nanoae.tensor(xp.asarray(data))
+    for t in (x.transpose(1, 0, 2), x.transpose((1, 0, 2))):
+        np.testing.assert_array_equal(t.numpy(), data.transpose(1, 0, 2))
+    np.testing.assert_array_equal(x.transpose().numpy(), data.transpose())

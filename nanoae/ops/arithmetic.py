@@ -78,6 +78,8 @@ class Pow(Function):
     def backward(self, gz):
         (a,) = self.inputs
         p = self.exponent
+        if p == 0:  # a^0 = 1 is constant; 0 * a^(-1) would be nan at a = 0
+            return gz * 0
         return gz * p * a ** (p - 1)
 
 

@@ -21,7 +21,8 @@ class MatMul(Function):
 class Linear(Function):
     """y = x W^T + b, with W of shape (out, in) as in PyTorch.
 
-    dx = dy W,   dW = dy^T x (summed over the batch),   db = dy summed over the batch.
+    dx = dy W,   dW = dy^T x (summed over the batch),   db = dy summed over the batch
+    (down to b's own shape, which may be (out,) or (1, out)).
     One op instead of matmul + transpose + add: fewer temporaries, and dW comes
     out as one contiguous matrix.
     """
@@ -41,7 +42,7 @@ class Linear(Function):
         gw = transpose(gy2) @ reshape(x, (-1, x.shape[-1])) if weight.requires_grad else None
         if not bias:
             return gx, gw
-        gb = gy2.sum(axis=0) if bias[0].requires_grad else None
+        gb = sum_to(gy, bias[0].shape) if bias[0].requires_grad else None
         return gx, gw, gb
 
 

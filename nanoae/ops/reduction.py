@@ -65,8 +65,12 @@ def logsumexp(x, axis=None, keepdims=False):
 
     The shift m is a constant (detached): the result does not depend on it, so
     no gradient needs to flow through it. The gradient is softmax(x).
+    Where the maximum is infinite (a row of -inf) there is nothing to shift by:
+    m = 0 there, so a row of -inf gives -inf, as log(0), instead of -inf - -inf = nan.
     """
-    m = Tensor(x.data.max(axis=axis, keepdims=True))
+    xp = x.xp
+    m = x.data.max(axis=axis, keepdims=True)
+    m = Tensor(xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
     y = (x - m).exp().sum(axis=axis, keepdims=True).log() + m
     if keepdims:
         return y

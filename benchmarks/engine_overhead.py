@@ -8,8 +8,10 @@ same run, alternating:
 - plain NumPy: the same arithmetic with every gradient derived by hand,
   the floor that any engine running on NumPy can approach.
 
-Both start from the same weights and see the same batches. Prints the median
-seconds per training step of each and their ratio (nanoae / NumPy).
+Both start from the same weights and see the same batches. The two take turns
+step by step, so that a machine that slows down for a while slows both; the
+script prints the median time per training step of each and their ratio
+(nanoae / NumPy).
 
     python benchmarks/engine_overhead.py [--batch 128] [--steps 30] [--rounds 7]
 """
@@ -70,27 +72,30 @@ class NumpyAutoencoder:
             if i > 0:
                 g = (g @ Ws[i]) * (hs[i] > 0)      # back through the linear layer and the ReLU
         self.t += 1
-        for p, gp, m, v in zip(self.params, grads, self.m, self.v):
+        for p, gp, m, v in zip(self.params, grads, self.m, self.v):  # as lean as nanoae's Adam
             m *= beta1
             m += (1 - beta1) * gp
             v *= beta2
             v += (1 - beta2) * (gp * gp)
-            p -= (lr / (1 - beta1 ** self.t)) * m / (np.sqrt(v / (1 - beta2 ** self.t)) + eps)
+            step = np.sqrt(v * (1 / (1 - beta2 ** self.t)))
+            step += eps
+            np.divide(m, step, out=step)
+            step *= lr / (1 - beta1 ** self.t)
+            p -= step
         return float(loss)
 
 
-def time_steps(step, batches):
+def timed(step, x):
     start = time.perf_counter()
-    for x in batches:
-        step(x)
-    return (time.perf_counter() - start) / len(batches)
+    step(x)
+    return time.perf_counter() - start
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=30, help="training steps per timed round")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=30, help="batches per round")
+    parser.add_argument("--rounds", type=int, default=7, help="passes over the batches")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -106,11 +111,12 @@ def main():
 
     engine, plain = [], []
     for _ in range(args.rounds):
-        engine.append(time_steps(lambda x: nanoae_step(model, optimizer, x), batches))
-        plain.append(time_steps(reference.step, batches))
+        for x in batches:
+            engine.append(timed(lambda x: nanoae_step(model, optimizer, x), x))
+            plain.append(timed(reference.step, x))
     e, p = statistics.median(engine), statistics.median(plain)
     print(f"MLP autoencoder {'-'.join(map(str, SIZES))}, batch {args.batch}, float32, "
-          f"{args.rounds} rounds of {args.steps} steps")
+          f"{len(engine)} timed steps each")
     print(f"  nanoae      {e * 1000:8.2f} ms/step (median)")
     print(f"  plain NumPy {p * 1000:8.2f} ms/step (median)")
     print(f"  ratio nanoae / NumPy = {e / p:.3f}")

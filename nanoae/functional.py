@@ -81,12 +81,11 @@ def binary_cross_entropy(input, target, reduction="mean"):
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     """BCE of sigmoid(z) against t, from the logits z: softplus(z) - t z.
 
-    Why: -ln sigmoid(z) = softplus(-z) = softplus(z) - z and
-    -ln(1 - sigmoid(z)) = softplus(z), so the loss is softplus(z) - t z, exact
-    and finite for every z (softplus is computed stably).
+    Exact and finite for every z, with gradient sigmoid(z) - t; see
+    :class:`nanoae.ops.loss.BCEWithLogits` for the derivation.
     """
     t = _same_shape(logits, target, "binary_cross_entropy_with_logits")
-    return _reduce(ops.softplus(logits) - t * logits, reduction, "binary_cross_entropy_with_logits")
+    return _reduce(ops.bce_with_logits(logits, t), reduction, "binary_cross_entropy_with_logits")
 
 
 def gaussian_kl(mu, log_var, reduction="mean"):

@@ -139,4 +139,9 @@ class Adam(Optimizer):
         m_hat_scale = 1 / (1 - beta1 ** self.steps)
         v_hat_scale = 1 / (1 - beta2 ** self.steps)
         xp = backend.get_array_module(p)
-        p -= (self.lr * m_hat_scale) * m / (xp.sqrt(v * v_hat_scale) + self.eps)
+        # The step, built in one scratch array: big parameters make big temporaries.
+        step = xp.sqrt(v * v_hat_scale)            # sqrt(v_hat)
+        step += self.eps
+        xp.divide(m, step, out=step)               # m / (sqrt(v_hat) + eps)
+        step *= self.lr * m_hat_scale              # lr * m_hat / (sqrt(v_hat) + eps)
+        p -= step

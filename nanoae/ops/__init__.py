@@ -6,11 +6,13 @@
 - ``reduction``: sum, mean, max, logsumexp
 - ``shape``: reshape, transpose, getitem, concatenate, split, chunk, broadcast_to, sum_to
 - ``linalg``: matmul, linear
+- ``loss``: bce_with_logits (binary cross-entropy fused into one op)
 """
 from nanoae.ops.arithmetic import add, div, mul, neg, pow, sub
 from nanoae.ops.elementwise import (abs, clip, exp, leaky_relu, log, maximum, relu, sigmoid,
                                     softplus, sqrt, tanh, where)
 from nanoae.ops.linalg import linear, matmul
+from nanoae.ops.loss import bce_with_logits
 from nanoae.ops.reduction import logsumexp, max, mean, sum
 from nanoae.ops.shape import (broadcast_to, chunk, concatenate, getitem, reshape, split, sum_to,
                               swap_last_axes, transpose)

@@ -3,6 +3,9 @@
 When an input was broadcast in the forward pass, its gradient has the
 broadcast shape; ``sum_to`` adds it back up to the input's own shape. That one
 helper is the whole story of broadcasting in backward.
+
+A gradient is only computed for an input that requires one (``None`` for the
+others): with data x and weights w, nothing is spent on d/dx.
 """
 from nanoae.tensor import Function
 from nanoae.ops.shape import sum_to
@@ -16,7 +19,9 @@ class Add(Function):
 
     def backward(self, gz):
         a, b = self.inputs
-        return sum_to(gz, a.shape), sum_to(gz, b.shape)
+        ga = sum_to(gz, a.shape) if a.requires_grad else None
+        gb = sum_to(gz, b.shape) if b.requires_grad else None
+        return ga, gb
 
 
 class Sub(Function):
@@ -27,7 +32,9 @@ class Sub(Function):
 
     def backward(self, gz):
         a, b = self.inputs
-        return sum_to(gz, a.shape), sum_to(-gz, b.shape)
+        ga = sum_to(gz, a.shape) if a.requires_grad else None
+        gb = sum_to(-gz, b.shape) if b.requires_grad else None
+        return ga, gb
 
 
 class Mul(Function):

@@ -1,15 +1,13 @@
 """Element-wise functions: each output element depends on one input element.
 
 Where a derivative has a kink (relu, abs, clip, maximum) the docstring says
-which value the gradient takes there.
+which value the gradient takes there. Masks and slopes enter backward as
+plain tensors outside the graph: their own derivative is zero. A boolean mask
+stays boolean, since float * bool keeps the float's dtype.
 """
+from nanoae import backend
 from nanoae.tensor import Function, Tensor
 from nanoae.ops.shape import sum_to
-
-
-def _constant(xp, mask, dtype):
-    """A mask or slope array as a tensor outside the graph (its derivative is zero)."""
-    return Tensor(xp.asarray(mask, dtype=dtype))
 
 
 class Exp(Function):
@@ -56,14 +54,14 @@ class Tanh(Function):
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x).   dy/dx = y (1 - y).
 
-    Computed from e = e^-|x|, which never overflows: y = 1/(1+e) for x >= 0 and
-    y = e/(1+e) for x < 0 (the same function, multiplied through by e^x).
+    This formula is accurate for every x. For x below about -88 (float32),
+    e^-x overflows to inf and y = 1 / inf = 0, which is the right answer to
+    float precision; the overflow is expected, so NumPy's warning is silenced.
     """
 
     def forward(self, x):
-        xp = self.xp
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        with backend.overflow_ignored(self.xp):
+            return 1 / (1 + self.xp.exp(-x))
 
     def backward(self, gy):
         y = self.output
@@ -78,7 +76,7 @@ class Relu(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return gy * _constant(self.xp, x.data > 0, x.dtype)
+        return gy * Tensor(x.data > 0)
 
 
 class LeakyRelu(Function):
@@ -92,7 +90,7 @@ class LeakyRelu(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return gy * _constant(self.xp, self.xp.where(x.data > 0, 1, self.slope), x.dtype)
+        return gy * Tensor(self.xp.where(x.data > 0, 1, self.slope).astype(x.dtype))
 
 
 class Softplus(Function):
@@ -118,7 +116,7 @@ class Abs(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return gy * _constant(self.xp, self.xp.sign(x.data), x.dtype)
+        return gy * Tensor(self.xp.sign(x.data))
 
 
 class Clip(Function):
@@ -137,7 +135,7 @@ class Clip(Function):
             inside &= x >= self.low
         if self.high is not None:
             inside &= x <= self.high
-        return gy * _constant(self.xp, inside, x.dtype)
+        return gy * Tensor(inside)
 
 
 class Maximum(Function):
@@ -151,7 +149,7 @@ class Maximum(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        share_a = _constant(self.xp, (a.data > b.data) + 0.5 * (a.data == b.data), gy.dtype)
+        share_a = Tensor(((a.data > b.data) + 0.5 * (a.data == b.data)).astype(gy.dtype))
         return sum_to(gy * share_a, a.shape), sum_to(gy * (1 - share_a), b.shape)
 
 

@@ -4,6 +4,8 @@ reshape, transpose, indexing, concatenate/split, and the pair that
 broadcasting rests on: ``broadcast_to`` copies an array along new or size-1
 axes, and ``sum_to`` adds it back up. Each is the other's backward.
 """
+import math
+
 from nanoae import backend
 from nanoae.tensor import Function, ShapeError, Tensor
 
@@ -161,7 +163,11 @@ def broadcast_to(x, shape):
 
 
 def reshape(x, shape):
+    """``x`` with a new shape; one axis may be -1, meaning "whatever size is left"."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    known = math.prod(n for n in shape if n != -1)
+    if -1 in shape and known and x.size % known == 0:
+        shape = tuple(x.size // known if n == -1 else n for n in shape)
     return x if x.shape == shape else Reshape(shape)(x)
 
 

@@ -17,6 +17,8 @@ class Optimizer:
 
     A subclass names its hyperparameters (``hyperparameters``) and buffers
     (``buffers``, one array per parameter and name) and writes ``update``.
+    The buffers are made where the parameters are, so move the model
+    (``model.to("gpu")``) before making its optimizer.
     """
 
     hyperparameters = ()

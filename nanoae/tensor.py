@@ -71,7 +71,7 @@ class Function:
       differentiated; ``None`` where an input needs no gradient.
 
     In ``backward`` the inputs are ``self.inputs`` and the outputs
-    ``self.output`` (or ``self.outputs_``). This class does all the graph
+    ``self.output`` (or ``self.outputs`` for several). This class does all the graph
     bookkeeping, so an op never has to.
     """
 
@@ -103,7 +103,7 @@ class Function:
         return Tensor(self.xp.asarray(value, dtype=dtype))
 
     @property
-    def outputs_(self):
+    def outputs(self):
         return [ref() for ref in self._output_refs]
 
     @property
@@ -169,7 +169,7 @@ def _backward(root, root_grad, retain_graph, create_graph, keep=()):
         order = _topological_order(root) if root.creator is not None else []
         for fn in order:
             grads = []
-            for y in fn.outputs_:
+            for y in fn.outputs:
                 entry = pending.pop(id(y), None) if y is not None else None
                 if entry is not None and (y._retain_grad or id(y) in keep_ids):
                     finished[id(y)] = entry
@@ -259,6 +259,9 @@ class Tensor:
         if self.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
         return self.data.item()
+
+    def __float__(self):
+        return float(self.item())
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut off from the graph."""

@@ -331,3 +331,15 @@ def test_grad_works_for_a_non_leaf_input(xp):
     (gh,) = nanoae.grad((h * h * xp.asarray(g_np)).sum(), [h])
     np.testing.assert_allclose(gh.numpy(), 2 * np.tanh(x_np) * g_np, rtol=1e-12)
     assert h.grad is None and x.grad is None
+
+
+def test_no_grad_works_as_a_decorator(xp):
+    x = nanoae.tensor(xp.asarray([1.0, -2.0]), requires_grad=True)
+
+    @nanoae.no_grad()
+    def double(t):
+        return t * 2
+
+    y = double(x)
+    assert y.creator is None and not y.requires_grad
+    assert nanoae.is_grad_enabled()

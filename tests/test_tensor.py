@@ -206,3 +206,9 @@ def test_transpose_takes_axes_as_arguments_or_as_one_tuple(xp):
     for t in (x.transpose(1, 0, 2), x.transpose((1, 0, 2))):
         np.testing.assert_array_equal(t.numpy(), data.transpose(1, 0, 2))
     np.testing.assert_array_equal(x.transpose().numpy(), data.transpose())
+
+
+def test_float_of_a_one_element_tensor_is_its_value(xp):
+    assert float(nanoae.tensor(xp.asarray([-2.5]))) == -2.5
+    with pytest.raises(ValueError, match="one element"):
+        float(nanoae.tensor(xp.asarray([1.0, 2.0])))

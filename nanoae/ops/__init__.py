@@ -7,6 +7,12 @@
 - ``shape``: reshape, transpose, getitem, concatenate, split, chunk, broadcast_to, sum_to
 - ``linalg``: matmul, linear
 - ``loss``: bce_with_logits (binary cross-entropy fused into one op)
+
+To add an op: write its Function subclass in the file of its family (forward
+on arrays with ``self.xp``, backward with tensor ops, the derivative in the
+docstring), add the lowercase function that applies it, import that here,
+and add a case to ``nanoae/gradcheck_cases.py`` so that ``nanoae gradcheck``
+and the tests check it on every backend.
 """
 from nanoae.ops.arithmetic import add, div, mul, neg, pow, sub
 from nanoae.ops.elementwise import (abs, clip, exp, leaky_relu, log, maximum, relu, sigmoid,

@@ -93,16 +93,17 @@ class LeakyRelu(Function):
         return gy * Tensor(self.xp.where(x.data > 0, 1, self.slope).astype(x.dtype))
 
 
-class Softplus(Function):
-    """y = ln(1 + e^x).   dy/dx = sigmoid(x).
+def softplus_array(xp, x):
+    """ln(1 + e^x) on an array, as max(x, 0) + ln(1 + e^-|x|): no overflow for
+    large x, and no loss of precision for very negative x."""
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
-    Computed as max(x, 0) + ln(1 + e^-|x|): no overflow for large x, and no
-    loss of precision for very negative x.
-    """
+
+class Softplus(Function):
+    """y = ln(1 + e^x).   dy/dx = sigmoid(x).   Computed stably by :func:`softplus_array`."""
 
     def forward(self, x):
-        xp = self.xp
-        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        return softplus_array(self.xp, x)
 
     def backward(self, gy):
         return gy * sigmoid(self.inputs[0])

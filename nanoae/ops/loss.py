@@ -1,7 +1,7 @@
 """Losses fused into one op, where the derivative of the whole is simpler than
 the chain of its parts (as PyTorch does for the same loss)."""
 from nanoae.tensor import Function
-from nanoae.ops.elementwise import sigmoid
+from nanoae.ops.elementwise import sigmoid, softplus_array
 
 
 class BCEWithLogits(Function):
@@ -16,9 +16,7 @@ class BCEWithLogits(Function):
     """
 
     def forward(self, z, t):
-        xp = self.xp
-        softplus = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))  # stable, as in Softplus
-        return softplus - t * z
+        return softplus_array(self.xp, z) - t * z
 
     def backward(self, gl):
         z, t = self.inputs

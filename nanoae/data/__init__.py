@@ -1,0 +1,49 @@
+"""Datasets of 28x28 images and a DataLoader that batches them.
+
+::
+
+    from nanoae.data import load_dataset, DataLoader
+
+    train = load_dataset("fontdigits", split="train")   # or "mnist", "fashion-mnist"
+    loader = DataLoader(train.inputs(), train.labels, batch_size=128)
+    for x, y in loader:                                  # x: (128, 784) float32 Tensor
+        ...
+
+| file | what is inside |
+| --- | --- |
+| ``dataset.py`` | ``Dataset`` (images, labels, class names) and the data folder |
+| ``fontdigits.py`` | MNIST-like digits made from matplotlib's fonts: no download |
+| ``mnist.py`` | MNIST and Fashion-MNIST: found on disk or downloaded, checked |
+| ``idx.py`` | the IDX file format they come in |
+| ``loader.py`` | ``DataLoader``: shuffled mini-batches of tensors |
+"""
+from nanoae.data.dataset import SPLITS, Dataset, data_home, data_homes
+from nanoae.data.fontdigits import load_fontdigits
+from nanoae.data.idx import IDXError, read_idx, write_idx
+from nanoae.data.loader import DataLoader
+from nanoae.data.mnist import ChecksumError, DatasetNotFoundError, load_mnist
+
+DATASETS = ("fontdigits", "mnist", "fashion-mnist")
+
+
+def load_dataset(name, split="train", limit=None, root=None, download=True):
+    """Split ``split`` ("train" or "test") of dataset ``name``, one of :data:`DATASETS`.
+
+    limit: keep only the first ``limit`` examples. root: a data folder to look
+    in first and to download and cache into, instead of ``$NANOAE_DATA`` or
+    ``~/.cache/nanoae``. download: whether MNIST and Fashion-MNIST may be
+    downloaded when they are not on disk.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; the datasets are {', '.join(DATASETS)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; the splits are {', '.join(SPLITS)}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
+    if name == "fontdigits":
+        return load_fontdigits(split, limit, root)
+    return load_mnist(name, split, limit, root, download)
+
+
+__all__ = ["DATASETS", "ChecksumError", "DataLoader", "Dataset", "DatasetNotFoundError", "IDXError",
+           "data_home", "data_homes", "load_dataset", "read_idx", "write_idx"]

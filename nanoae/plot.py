@@ -1,0 +1,164 @@
+"""Figures for a trained autoencoder, saved as PNG files.
+
+The drawing functions take NumPy arrays and a path; :func:`save_figures` runs
+a trained model on test images and draws every figure that fits the model:
+
+- ``reconstructions.png``: test inputs above their reconstructions;
+- ``latent.png``: the codes of test images coloured by label (the first two
+  principal components when the code has more than two dimensions);
+- ``loss.png``: every loss term per epoch, train and test;
+- VAE only: ``samples.png`` (decoded draws from the prior N(0, I)) and, for a
+  2-D latent space, ``manifold.png`` (the decoder over a grid of z).
+
+Figures are made with ``matplotlib.figure.Figure`` rather than pyplot: they
+draw straight to a file, need no screen, and leave pyplot's global state (and a
+notebook's inline backend) alone.
+"""
+import os
+import statistics
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from nanoae import backend
+from nanoae.tensor import Tensor, no_grad
+
+
+def _save(fig, path):
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    return path
+
+
+def tile(images, rows, cols):
+    """(n, 28, 28) or (n, 784) images in [0, 1] -> one (rows*28, cols*28) image, row by row."""
+    images = np.asarray(images, dtype=np.float32)
+    side = int(round(images[0].size ** 0.5))
+    images = images.reshape(-1, side, side)[: rows * cols]
+    canvas = np.ones((rows * cols, side, side), dtype=np.float32)  # white where images run out
+    canvas[: len(images)] = images
+    return canvas.reshape(rows, cols, side, side).transpose(0, 2, 1, 3).reshape(rows * side, cols * side)
+
+
+def image_grid(images, path, title, cols=10):
+    """Images in a grid, ``cols`` per row."""
+    rows = -(-len(images) // cols)
+    fig = Figure(figsize=(cols * 0.6, rows * 0.6 + 0.5))
+    ax = fig.subplots()
+    ax.imshow(tile(images, rows, cols), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(title)
+    ax.axis("off")
+    return _save(fig, path)
+
+
+def reconstruction_grid(x, x_hat, path, title="Test inputs (top) and their reconstructions (bottom)"):
+    """Pairs of rows: inputs, then their reconstructions."""
+    n = len(x)
+    cols = min(n, 10)
+    rows = -(-n // cols)
+    pairs = np.concatenate([np.stack([x[r * cols:(r + 1) * cols], x_hat[r * cols:(r + 1) * cols]])
+                            for r in range(rows)]).reshape(-1, x.shape[-1])
+    fig = Figure(figsize=(cols * 0.6, 2 * rows * 0.6 + 0.5))
+    ax = fig.subplots()
+    ax.imshow(tile(pairs, 2 * rows, cols), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(title)
+    ax.axis("off")
+    return _save(fig, path)
+
+
+def pca_2d(codes):
+    """Project (n, d) codes on their first two principal components (by SVD of the centred codes)."""
+    centred = codes - codes.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[:2].T
+
+
+def latent_scatter(codes, labels, path, class_names=None, title="Codes of test images"):
+    """A scatter of 2-D codes (or of the first two principal components of longer ones)."""
+    codes = np.asarray(codes, dtype=np.float64)
+    projected = codes.shape[1] > 2
+    points = pca_2d(codes) if projected else codes
+    fig = Figure(figsize=(6.5, 5.5))
+    ax = fig.subplots()
+    cmap = matplotlib.colormaps["tab10"]
+    for k in np.unique(labels):
+        mask = labels == k
+        name = class_names[k] if class_names is not None else str(k)
+        ax.scatter(points[mask, 0], points[mask, 1], s=4, alpha=0.6, color=cmap(int(k) % 10), label=name)
+    ax.legend(markerscale=3, fontsize=7, loc="best")
+    if projected:
+        ax.set_xlabel("principal component 1 of the code")
+        ax.set_ylabel("principal component 2 of the code")
+        title += f" ({codes.shape[1]}-D, projected by PCA)"
+    else:
+        ax.set_xlabel("$z_1$")
+        ax.set_ylabel("$z_2$")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def loss_curves(history, path, title="Loss per epoch"):
+    """One panel per loss term, train and test lines against the epoch."""
+    epochs = [row["epoch"] for row in history]
+    terms = [k[len("train_"):] for k in history[0] if k.startswith("train_")]
+    fig = Figure(figsize=(4 * len(terms), 3.2), layout="tight")
+    axes = fig.subplots(1, len(terms), squeeze=False)
+    for ax, term in zip(axes[0], terms):
+        for split, style in (("train", "-o"), ("test", "--s")):
+            key = f"{split}_{term}"
+            if key in history[0]:
+                ax.plot(epochs, [row[key] for row in history], style, markersize=3, label=split)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
+        ax.set_ylabel(f"{term} (per example)")
+        ax.set_title(term)
+        ax.legend()
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def manifold_grid(decode, path, n=15, side=28):
+    """Decode a grid of n x n points z in a 2-D latent space and tile the images.
+
+    The points are the Gaussian quantiles of evenly spaced probabilities (as in
+    Kingma & Welling's figure): equal steps in probability mass under the prior.
+    """
+    quantiles = [statistics.NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, n)]
+    z = np.array([[z1, z2] for z2 in reversed(quantiles) for z1 in quantiles], dtype=np.float32)
+    images = decode(z)
+    fig = Figure(figsize=(7, 7))
+    ax = fig.subplots()
+    ax.imshow(tile(images, n, n), cmap="gray_r", vmin=0, vmax=1,
+              extent=(quantiles[0], quantiles[-1], quantiles[0], quantiles[-1]))
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.set_title("Decoder over a grid of the 2-D latent space")
+    return _save(fig, path)
+
+
+def save_figures(model, test_x, test_labels, history, out, class_names=None, n_scatter=2000):
+    """Every figure that fits ``model``, saved under ``out``; returns the paths written."""
+    os.makedirs(out, exist_ok=True)
+    xp = model.parameters()[0].xp
+
+    def run(fn, array):
+        with no_grad():
+            return backend.to_numpy(fn(Tensor(xp.asarray(array))).data)
+
+    model.eval()
+    paths = [reconstruction_grid(test_x[:20], run(model.reconstruct, test_x[:20]),
+                                 os.path.join(out, "reconstructions.png"))]
+    n = min(n_scatter, len(test_x))
+    paths.append(latent_scatter(run(model.code, test_x[:n]), test_labels[:n], os.path.join(out, "latent.png"),
+                                class_names))
+    if history:
+        paths.append(loss_curves(history, os.path.join(out, "loss.png")))
+    if hasattr(model, "sample"):
+        with no_grad():
+            samples = backend.to_numpy(model.sample(100).data)
+        paths.append(image_grid(samples, os.path.join(out, "samples.png"), "Samples from the prior N(0, I)"))
+        if model.config.latent_dim == 2:
+            paths.append(manifold_grid(lambda z: run(model.decode, z), os.path.join(out, "manifold.png")))
+    model.train()
+    return paths

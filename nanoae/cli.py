@@ -1,16 +1,113 @@
 """The ``nanoae`` command line (also ``python -m nanoae``).
 
-    nanoae gradcheck             check every op and loss against finite differences
-    nanoae gradcheck --backend cupy
+    nanoae train vae                         train a VAE on the embedded digits, figures in runs/vae
+    nanoae train dae --noise 0.5 --epochs 20 a denoising autoencoder
+    nanoae train vae --resume runs/vae/checkpoint.npz --epochs 20   continue a run
+    nanoae sample runs/vae/checkpoint.npz    decode draws from the prior
+    nanoae reconstruct runs/ae/checkpoint.npz
+    nanoae gradcheck                         check every op and loss against finite differences
+
+Every command has --help, which lists its options and their defaults.
 """
 import argparse
+import dataclasses
+import os
 import sys
 import time
 
-from nanoae import backend
+from nanoae import backend, plot
+from nanoae.data import DATASETS, load_dataset
 from nanoae.gradcheck import GradcheckError, gradcheck
 from nanoae.gradcheck_cases import CASES, make_inputs
+from nanoae.models import MODELS
+from nanoae.tensor import Tensor, no_grad
+from nanoae.train import TrainConfig, build_model, fit, load_checkpoint, model_from_checkpoint
 
+# The weight of each model's regularizer, set by --beta: the VAE's and the sparse
+# autoencoder's beta, the contractive autoencoder's lambda.
+PENALTY_WEIGHT = ("beta", "lam")
+
+
+# --- nanoae train ------------------------------------------------------------------
+
+def model_config_from_args(args):
+    """The model's default config, changed where an option was given."""
+    cls = MODELS[args.model].config_class
+    fields = {f.name for f in dataclasses.fields(cls)}
+    given = {"latent_dim": args.latent, "hidden": args.hidden, "noise_level": args.noise,
+             "noise": args.noise_type}
+    given.update({name: args.beta for name in PENALTY_WEIGHT if name in fields})
+    for name, value in given.items():
+        if value is not None and name not in fields:
+            option = {"latent_dim": "--latent", "noise_level": "--noise", "noise": "--noise-type"}.get(name, name)
+            raise ValueError(f"{option} does not apply to the {args.model!r} model")
+    return cls(**{name: value for name, value in given.items() if value is not None and name in fields})
+
+
+def load_splits(name, limit):
+    """Train and test sets of a dataset, both cut to ``limit`` examples when it is given."""
+    return load_dataset(name, "train", limit=limit), load_dataset(name, "test", limit=limit)
+
+
+def run_train(args):
+    if args.resume:
+        state = load_checkpoint(args.resume)
+        if state["model_name"] != args.model:
+            raise ValueError(f"{args.resume} holds a {state['model_name']!r} model, not {args.model!r}")
+        model_config = MODELS[args.model].config_class(**state["model_config"])
+        config = TrainConfig(**{**state["train_config"], "epochs": args.epochs or state["train_config"]["epochs"]})
+        meta = state["meta"]
+        out = args.out or os.path.dirname(args.resume) or "."
+    else:
+        model_config = model_config_from_args(args)
+        config = TrainConfig(epochs=args.epochs or 10, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                             device=args.device)
+        meta = {"dataset": args.dataset, "limit": args.limit}
+        out = args.out or os.path.join("runs", args.model)
+    train_set, test_set = load_splits(meta["dataset"], meta["limit"])
+    model = build_model(args.model, model_config, seed=config.seed)
+    print(f"{args.model}: {type(model).__name__}({model_config}) on {meta['dataset']} "
+          f"({len(train_set)} train / {len(test_set)} test images), {config.device}; writing to {out}")
+    history = fit(model, train_set.inputs(), test_set.inputs(), config, out=out, resume=args.resume,
+                  progress=not args.quiet, meta=meta)
+    if not history:
+        print(f"nothing to do: the checkpoint is already at epoch {config.epochs}")
+        return 0
+    figures = plot.save_figures(model, test_set.inputs(), test_set.labels, history, out, test_set.classes)
+    last = history[-1]
+    print(f"done: epoch {last['epoch']}, test loss {last.get('test_total', float('nan')):.4g} per image")
+    print("wrote " + ", ".join(os.path.join(out, name) for name in
+                               ("checkpoint.npz", "history.csv", "history.json")) + ", " + ", ".join(figures))
+    return 0
+
+
+# --- nanoae sample / reconstruct -----------------------------------------------------
+
+def run_sample(args):
+    model, _ = model_from_checkpoint(args.checkpoint, args.device)
+    if not hasattr(model, "sample"):
+        raise ValueError(f"a {type(model).name!r} model has no prior to sample from; sampling needs a vae")
+    backend.manual_seed(args.seed)
+    with no_grad():
+        images = backend.to_numpy(model.eval().sample(args.n).data)
+    out = args.out or os.path.join(os.path.dirname(args.checkpoint), "samples.png")
+    print("wrote " + plot.image_grid(images, out, f"{args.n} samples from the prior N(0, I)"))
+    return 0
+
+
+def run_reconstruct(args):
+    model, state = model_from_checkpoint(args.checkpoint, args.device)
+    dataset = load_dataset(args.dataset or state["meta"].get("dataset", "fontdigits"), args.split, limit=args.n)
+    x = dataset.inputs()
+    with no_grad():
+        x_hat = backend.to_numpy(model.eval().reconstruct(Tensor(model.parameters()[0].xp.asarray(x))).data)
+    out = args.out or os.path.join(os.path.dirname(args.checkpoint), "reconstructions.png")
+    title = f"{dataset.name} {args.split} images (top) and their reconstructions (bottom)"
+    print("wrote " + plot.reconstruction_grid(x, x_hat, out, title))
+    return 0
+
+
+# --- nanoae gradcheck ----------------------------------------------------------------
 
 def run_gradcheck(args):
     xp = backend.array_module_for("gpu" if args.backend == "cupy" else "cpu")
@@ -35,13 +132,112 @@ def run_gradcheck(args):
     return 1 if failures else 0
 
 
+# --- the parser ----------------------------------------------------------------------
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: ...)" to an option's help, unless the help already says it or there is none."""
+
+    def _get_help_string(self, action):
+        if "default" in (action.help or "") or action.default is None or action.default is False \
+                or action.default == argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, pointing to --help."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+        return value
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def hidden_sizes(text):
+    """'400' -> (400,); '512,256' -> (512, 256); '' -> () (no hidden layer)."""
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of layer sizes") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"{text!r}: layer sizes must be positive")
+    return sizes
+
+
+def fraction(text):
+    value = positive(float)(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be below 1")
+    return value
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="nanoae", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    formatter = HelpFormatter
+    parser = Parser(prog="nanoae", description=__doc__.split("\n\n")[0], formatter_class=formatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+
+    train = commands.add_parser("train", help="train an autoencoder; write a checkpoint, its history and figures",
+                                formatter_class=formatter)
+    train.add_argument("model", choices=sorted(MODELS),
+                       help="ae: plain, dae: denoising, sparse, cae: contractive, vae: variational")
+    train.add_argument("--dataset", choices=DATASETS, default="fontdigits",
+                       help="fontdigits is embedded (no download); mnist and fashion-mnist are looked for on disk "
+                            "and downloaded if missing")
+    train.add_argument("--epochs", type=positive(int), default=None,
+                       help="train up to this epoch (default: 10; with --resume, the checkpoint's setting)")
+    train.add_argument("--batch-size", type=positive(int), default=128, help="examples per training step")
+    train.add_argument("--lr", type=positive(float), default=1e-3, help="Adam's learning rate")
+    train.add_argument("--latent", type=positive(int), default=None,
+                       help="code size (default: the model's, 20 for vae)")
+    train.add_argument("--hidden", type=hidden_sizes, default=None,
+                       help="hidden layer sizes, e.g. 400 or 512,256 (default: the model's, 400)")
+    train.add_argument("--beta", type=positive(float), default=None,
+                       help="weight of the regularizer: KL for vae and sparse, the Jacobian penalty for cae "
+                            "(default: the model's)")
+    train.add_argument("--noise", type=fraction, default=None, help="corruption level for dae (default: 0.3)")
+    train.add_argument("--noise-type", choices=("gaussian", "masking", "salt_pepper"), default=None,
+                       help="corruption for dae (default: gaussian)")
+    train.add_argument("--seed", type=int, default=0, help="seeds the weights, the batch order and the noise")
+    train.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
+    train.add_argument("--limit", type=positive(int), default=None,
+                       help="use only the first N train and N test images (quick runs)")
+    train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
+    train.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                       help="continue from a checkpoint.npz, with its settings")
+    train.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    train.set_defaults(run=run_train)
+
+    sample = commands.add_parser("sample", help="decode samples from a trained VAE's prior", formatter_class=formatter)
+    sample.add_argument("checkpoint", help="a checkpoint.npz written by nanoae train vae")
+    sample.add_argument("--n", type=positive(int), default=100, help="number of samples")
+    sample.add_argument("--seed", type=int, default=0, help="seeds the draws from the prior")
+    sample.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
+    sample.add_argument("--out", default=None, help="PNG file (default: samples.png beside the checkpoint)")
+    sample.set_defaults(run=run_sample)
+
+    rec = commands.add_parser("reconstruct", help="draw images beside their reconstructions",
+                              formatter_class=formatter)
+    rec.add_argument("checkpoint", help="a checkpoint.npz written by nanoae train")
+    rec.add_argument("--dataset", choices=DATASETS, default=None, help="default: the one the model was trained on")
+    rec.add_argument("--split", choices=("train", "test"), default="test")
+    rec.add_argument("--n", type=positive(int), default=20, help="number of images")
+    rec.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
+    rec.add_argument("--out", default=None, help="PNG file (default: reconstructions.png beside the checkpoint)")
+    rec.set_defaults(run=run_reconstruct)
 
     check = commands.add_parser("gradcheck", help="check every op and loss with finite differences",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=formatter)
     check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy", help="array backend")
     check.add_argument("--seed", type=int, default=0, help="seed for inputs and upstream gradients")
     check.add_argument("--only", default="", help="check only ops whose name contains this text")
@@ -53,9 +249,13 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (RuntimeError, ValueError) as e:  # e.g. --backend cupy without a GPU
+    except (OSError, RuntimeError, ValueError, FloatingPointError) as e:
+        # Missing files, no GPU, a bad checkpoint, a loss that became NaN: one line, no traceback.
         print(f"nanoae {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return 1
+    except KeyboardInterrupt:
+        print(f"nanoae {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

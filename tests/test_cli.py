@@ -1,4 +1,5 @@
 """The `nanoae` command line."""
+import json
 import subprocess
 import sys
 
@@ -7,6 +8,7 @@ import pytest
 from nanoae import cli
 from nanoae.gradcheck_cases import CASES, Case
 from nanoae.tensor import Function
+from nanoae.train import load_checkpoint
 
 
 class SquareWithWrongBackward(Function):
@@ -52,10 +54,96 @@ def test_bad_arguments_give_a_usage_error_not_a_traceback():
 
 @pytest.mark.skipif(cli.backend.cupy_available(), reason="CuPy is available here")
 def test_gradcheck_on_cupy_without_a_gpu_says_what_is_missing(capsys):
-    assert cli.main(["gradcheck", "--backend", "cupy"]) == 2
+    assert cli.main(["gradcheck", "--backend", "cupy"]) == 1
     assert "CuPy" in capsys.readouterr().err
 
 
 def test_help_lists_the_commands():
     result = subprocess.run([sys.executable, "-m", "nanoae", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "gradcheck" in result.stdout
+
+
+# --- nanoae train / sample / reconstruct ---------------------------------------------
+# On the embedded dataset, cut to a few hundred images so that each run takes seconds.
+
+QUICK = ["--epochs", "1", "--limit", "300", "--quiet", "--hidden", "64", "--latent", "8"]
+
+
+@pytest.mark.parametrize("model", ["ae", "dae", "sparse", "cae", "vae"])
+def test_every_model_trains_from_the_command_line(model, tmp_path, capsys):
+    assert cli.main(["train", model, *QUICK, "--out", str(tmp_path)]) == 0
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"checkpoint.npz", "history.csv", "history.json", "reconstructions.png", "latent.png",
+            "loss.png"} <= written
+    assert ("samples.png" in written) == (model == "vae")
+    assert "done: epoch 1" in capsys.readouterr().out
+
+
+def test_a_2d_vae_also_draws_the_latent_manifold(tmp_path):
+    args = ["train", "vae", "--epochs", "1", "--limit", "200", "--quiet", "--latent", "2", "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    assert (tmp_path / "manifold.png").stat().st_size > 1000
+
+
+def test_resume_from_the_command_line_continues_the_history(tmp_path):
+    assert cli.main(["train", "vae", *QUICK, "--out", str(tmp_path)]) == 0
+    checkpoint = str(tmp_path / "checkpoint.npz")
+    assert cli.main(["train", "vae", "--resume", checkpoint, "--epochs", "2", "--quiet"]) == 0
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert [row["epoch"] for row in history] == [1, 2]
+
+
+def test_command_line_options_reach_the_model(tmp_path):
+    args = ["train", "dae", *QUICK, "--noise", "0.5", "--noise-type", "masking", "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    config = load_checkpoint(tmp_path / "checkpoint.npz")["model_config"]
+    assert (config["noise"], config["noise_level"], config["latent_dim"], list(config["hidden"])) == (
+        "masking", 0.5, 8, [64])
+
+
+def test_sample_and_reconstruct_write_figures(tmp_path):
+    assert cli.main(["train", "vae", *QUICK, "--out", str(tmp_path)]) == 0
+    checkpoint = str(tmp_path / "checkpoint.npz")
+    assert cli.main(["sample", checkpoint, "--n", "16", "--out", str(tmp_path / "s.png")]) == 0
+    assert cli.main(["reconstruct", checkpoint, "--n", "8", "--out", str(tmp_path / "r.png")]) == 0
+    assert (tmp_path / "s.png").stat().st_size > 1000 and (tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_sampling_a_model_without_a_prior_is_a_one_line_error(tmp_path, capsys):
+    assert cli.main(["train", "ae", *QUICK, "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert cli.main(["sample", str(tmp_path / "checkpoint.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "no prior to sample from" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "vae", "--epochs", "0"], "must be positive"),
+    (["train", "gan"], "invalid choice"),
+    (["train", "ae", "--hidden", "4x"], "comma-separated"),
+    (["train", "vae", "--noise", "1.5"], "must be below 1"),
+    (["train", "ae", "--dataset", "cifar"], "invalid choice"),
+])
+def test_bad_train_arguments_give_one_line_and_no_traceback(args, message):
+    result = subprocess.run([sys.executable, "-m", "nanoae", *args], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_an_option_that_does_not_fit_the_model_is_named(tmp_path, capsys):
+    assert cli.main(["train", "vae", *QUICK, "--noise", "0.2", "--out", str(tmp_path)]) == 1
+    assert "--noise does not apply to the 'vae' model" in capsys.readouterr().err
+
+
+def test_a_missing_checkpoint_is_a_one_line_error(tmp_path, capsys):
+    assert cli.main(["reconstruct", str(tmp_path / "nope.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "nope.npz" in err and "Traceback" not in err
+
+
+def test_train_help_shows_the_defaults():
+    result = subprocess.run([sys.executable, "-m", "nanoae", "train", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "--batch-size" in result.stdout and "(default: 128)" in result.stdout
+    assert "fontdigits" in result.stdout

@@ -96,6 +96,8 @@ def get_array_module(*arrays):
 
     Mixing NumPy and CuPy arrays is an error, not a silent copy between devices.
     """
+    if all(type(a) is numpy.ndarray for a in arrays):  # the common case, checked first: every op asks
+        return numpy
     on_cpu = {isinstance(a, numpy.ndarray) for a in arrays if is_array(a)}
     if on_cpu == {True, False}:
         raise TypeError(

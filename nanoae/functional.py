@@ -93,13 +93,14 @@ def gaussian_kl(mu, log_var, reduction="mean"):
 
         KL = -1/2 (1 + log_var - mu^2 - exp(log_var))
 
-    (Kingma & Welling 2014, appendix B). The VAE uses ``reduction="sum"``;
+    (Kingma & Welling 2014, appendix B). It is one op,
+    :class:`nanoae.ops.gaussian.GaussianKL`, whose backward is dKL/dmu = mu and
+    dKL/dlog_var = (exp(log_var) - 1) / 2. The VAE uses ``reduction="sum"``;
     ``reduction="none"`` gives the per-dimension terms (sum over axis 1 for one
     value per sample).
     """
     _same_shape(mu, log_var, "gaussian_kl")
-    kl = -0.5 * (1 + log_var - mu * mu - ops.exp(log_var))
-    return _reduce(kl, reduction, "gaussian_kl")
+    return _reduce(ops.gaussian_kl(mu, log_var), reduction, "gaussian_kl")
 
 
 def reparameterize(mu, log_var, eps=None):
@@ -107,12 +108,13 @@ def reparameterize(mu, log_var, eps=None):
     that is a differentiable function of mu and log_var.
 
     ``eps`` may be given (e.g. to check gradients with a fixed draw); otherwise
-    it comes from nanoae's seeded generator on the device of ``mu``.
+    it comes from nanoae's seeded generator on the device of ``mu``. One op,
+    :class:`nanoae.ops.gaussian.Reparameterize`, with its derivatives written out.
     """
     _same_shape(mu, log_var, "reparameterize")
     if eps is None:
         eps = Tensor(backend.generator_for(mu.xp).standard_normal(mu.shape, dtype=mu.dtype))
-    return mu + ops.exp(0.5 * log_var) * eps
+    return ops.reparameterize(mu, log_var, eps)
 
 
 def kl_bernoulli(rho, rho_hat, reduction="mean"):

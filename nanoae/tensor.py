@@ -76,10 +76,10 @@ class Function:
     """
 
     def __call__(self, *inputs):
-        tensors = [x for x in inputs if isinstance(x, Tensor)]
-        self.xp = backend.get_array_module(*(x.data if isinstance(x, Tensor) else x for x in inputs))
-        inputs = [x if isinstance(x, Tensor) else self._constant(x, tensors) for x in inputs]
+        if not all(isinstance(x, Tensor) for x in inputs):
+            inputs = self._with_constants(inputs)
         arrays = [x.data for x in inputs]
+        self.xp = backend.get_array_module(*arrays)
         try:
             ys = self.forward(*arrays)
         except ValueError as e:
@@ -87,20 +87,26 @@ class Function:
             raise ShapeError(f"{type(self).__name__}: inputs of shapes {shapes} do not fit: {e}") from None
         several = isinstance(ys, tuple)
         requires_grad = _grad_enabled and any(x.requires_grad for x in inputs)
-        outputs = tuple(Tensor(self.xp.asarray(y), requires_grad=requires_grad)
-                        for y in (ys if several else (ys,)))
+        # asarray: a reduction to one number gives a NumPy scalar, not an array.
+        outputs = [Tensor(self.xp.asarray(y), requires_grad) for y in ys] if several else \
+            [Tensor(self.xp.asarray(ys), requires_grad)]
         if requires_grad:
             self.inputs = inputs
             # Outputs are held weakly: a tensor keeps its creator alive, not the other way.
             self._output_refs = [weakref.ref(y) for y in outputs]
             for y in outputs:
                 y.creator = self
-        return outputs if several else outputs[0]
+        return tuple(outputs) if several else outputs[0]
 
-    def _constant(self, value, tensors):
-        """A number or array next to a float tensor takes that tensor's dtype (no float64 creep)."""
+    @staticmethod
+    def _with_constants(inputs):
+        """Numbers and arrays among the inputs become constant tensors, on the device of the
+        tensors and in the dtype of the first one if it is a float (no float64 creep)."""
+        tensors = [x for x in inputs if isinstance(x, Tensor)]
+        others = [x for x in inputs if not isinstance(x, Tensor)]
+        xp = backend.get_array_module(*[t.data for t in tensors], *others)
         dtype = tensors[0].dtype if tensors and tensors[0].dtype.kind == "f" else None
-        return Tensor(self.xp.asarray(value, dtype=dtype))
+        return [x if isinstance(x, Tensor) else Tensor(xp.asarray(x, dtype=dtype)) for x in inputs]
 
     @property
     def outputs(self):

@@ -7,6 +7,7 @@
 - ``shape``: reshape, transpose, getitem, concatenate, split, chunk, broadcast_to, sum_to
 - ``linalg``: matmul, linear
 - ``loss``: bce_with_logits (binary cross-entropy fused into one op)
+- ``gaussian``: reparameterize and gaussian_kl, the VAE's sampling step and its KL term
 
 To add an op: write its Function subclass in the file of its family (forward
 on arrays with ``self.xp``, backward with tensor ops, the derivative in the
@@ -17,6 +18,7 @@ and the tests check it on every backend.
 from nanoae.ops.arithmetic import add, div, mul, neg, pow, sub
 from nanoae.ops.elementwise import (abs, clip, exp, leaky_relu, log, maximum, relu, sigmoid,
                                     softplus, sqrt, tanh, where)
+from nanoae.ops.gaussian import gaussian_kl, reparameterize
 from nanoae.ops.linalg import linear, matmul
 from nanoae.ops.loss import bce_with_logits
 from nanoae.ops.reduction import logsumexp, max, mean, sum

@@ -26,7 +26,9 @@ class Sum(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return broadcast_to(reshape(gy, _kept_shape(x.shape, self.axis)), x.shape)
+        if self.axis is not None:  # put the summed axes back as size 1 so that gy broadcasts along them
+            gy = reshape(gy, _kept_shape(x.shape, self.axis))
+        return broadcast_to(gy, x.shape)
 
 
 class Max(Function):

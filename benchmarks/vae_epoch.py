@@ -1,0 +1,220 @@
+"""How long does an epoch of the reference VAE take with nanoae, next to hand-written NumPy?
+
+The pytorch/examples VAE configuration (784-400-20, ReLU, Adam lr 1e-3,
+batch 128, summed BCE-with-logits + KL per image, float32), trained two ways
+in the same run:
+
+- nanoae: ``nanoae.models.VAE`` and ``nanoae.optim.Adam``, exactly as a user
+  writes it (zero_grad, loss, backward, step);
+- plain NumPy: the same forward pass, every gradient derived by hand, and an
+  equally lean Adam: the floor that any engine running on NumPy can approach.
+
+Both start from the same weights and see the same batches and the same draws
+of eps (nanoae's generator and the reference's are seeded alike). First both
+must give the same gradients on one batch and the same losses for a few
+steps (to float32 precision); then they are timed in
+chunks of ``--steps`` steps, taking turns, so that a machine that slows down
+for a while slows both. An epoch is 60,000 images (469 steps at batch 128);
+the script reports steps per epoch x median time per step for each, and the
+ratio nanoae / NumPy. ``--full`` times whole epochs instead, alternately.
+
+Where the C library is glibc, freed memory is kept in the process
+(``mallopt``) unless ``--default-malloc`` is given. By default glibc hands big
+freed arrays back to the system and takes them again page by page, and how
+often it does so depends on the order of earlier allocations: measured here,
+that alone moved the ratio between 0.7 and 1.3 from one run to the next.
+
+    python benchmarks/vae_epoch.py [--batch 128] [--steps 20] [--rounds 7] [--full] [--default-malloc]
+"""
+import argparse
+import ctypes
+import math
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+import nanoae
+from nanoae import optim
+from nanoae.models import VAE, VAEConfig
+
+EPOCH_IMAGES = 60_000
+NOISE_SEED = 1  # seeds nanoae's generator and the reference's alike, after the weights are drawn
+
+
+def build_nanoae():
+    nanoae.manual_seed(0)
+    model = VAE(VAEConfig(input_dim=784, hidden=(400,), latent_dim=20, activation="relu", beta=1.0))
+    return model, optim.Adam(model.parameters(), lr=1e-3)
+
+
+def nanoae_step(model, optimizer, x):
+    optimizer.zero_grad()
+    total, _ = model.loss(nanoae.Tensor(x))
+    total.backward()
+    optimizer.step()
+    return total.item()
+
+
+class NumpyVAE:
+    """The same VAE with hand-derived gradients and a hand-written Adam.
+
+    Parameters in nanoae's order: encoder W1 b1, heads W_mu b_mu W_lv b_lv,
+    decoder W3 b3 W4 b4 (each W of shape (out, in)).
+    """
+
+    def __init__(self, weights, noise_seed, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params = [w.copy() for w in weights]
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+        self.t = 0
+        self.rng = np.random.default_rng(noise_seed)
+        self.lr, self.betas, self.eps = lr, betas, eps
+
+    def loss_and_gradients(self, x):
+        """The loss recon + kl (per image) and its gradient for every parameter."""
+        W1, b1, Wmu, bmu, Wlv, blv, W3, b3, W4, b4 = self.params
+        B = len(x)
+        noise = self.rng.standard_normal((B, Wmu.shape[0]), dtype=x.dtype)   # eps ~ N(0, I)
+        # forward
+        a1 = x @ W1.T + b1                          # (B, 400)
+        h1 = np.maximum(a1, 0)
+        mu = h1 @ Wmu.T + bmu                       # (B, 20)
+        log_var = h1 @ Wlv.T + blv                  # (B, 20)
+        std = np.exp(0.5 * log_var)
+        z = mu + std * noise
+        a3 = z @ W3.T + b3                          # (B, 400)
+        h3 = np.maximum(a3, 0)
+        logits = h3 @ W4.T + b4                     # (B, 784)
+        recon = (np.maximum(logits, 0) + np.log1p(np.exp(-np.abs(logits))) - x * logits).sum() / B
+        kl = -0.5 * (1 + log_var - mu * mu - std * std).sum() / B
+        # backward: d(recon + kl)/d(everything)
+        g4 = (1 / (1 + np.exp(-logits)) - x) / B   # d/dlogits = (sigmoid - x) / B
+        g3 = (g4 @ W4) * (a3 > 0)                   # (B, 400)
+        gz = g3 @ W3                                # (B, 20)
+        gmu = gz + mu / B                           # dkl/dmu = mu / B
+        glv = gz * noise * std * 0.5 + (std * std - 1) * (0.5 / B)  # dz/dlv = eps std / 2
+        g1 = (gmu @ Wmu + glv @ Wlv) * (a1 > 0)     # (B, 400)
+        grads = [g1.T @ x, g1.sum(axis=0), gmu.T @ h1, gmu.sum(axis=0), glv.T @ h1, glv.sum(axis=0),
+                 g3.T @ z, g3.sum(axis=0), g4.T @ h3, g4.sum(axis=0)]
+        return float(recon + kl), grads
+
+    def step(self, x):
+        loss, grads = self.loss_and_gradients(x)
+        self.adam(grads)
+        return loss
+
+    def adam(self, grads):
+        """In place, as nanoae.optim.Adam does it."""
+        beta1, beta2 = self.betas
+        self.t += 1
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * (g * g)
+            step = np.sqrt(v * (1 / (1 - beta2 ** self.t)))
+            step += self.eps
+            np.divide(m, step, out=step)
+            step *= self.lr / (1 - beta1 ** self.t)
+            p -= step
+
+
+def check_same_computation(model, optimizer, reference, batches, steps=5):
+    """Both give the same gradients on the first batch and the same losses for ``steps`` steps."""
+    ours = [nanoae_step(model, optimizer, batches[0])]
+    loss, grads = reference.loss_and_gradients(batches[0])
+    reference.adam(grads)
+    for (name, p), g in zip(model.named_parameters(), grads):
+        assert np.allclose(p.grad.numpy(), g, rtol=1e-3, atol=1e-5 * np.abs(g).max()), f"{name}: gradients differ"
+    theirs = [loss] + [reference.step(x) for x in batches[1:steps]]
+    ours += [nanoae_step(model, optimizer, x) for x in batches[1:steps]]
+    assert np.allclose(ours, theirs, rtol=1e-5), f"nanoae and NumPy disagree: {ours} vs {theirs}"
+    return ours, theirs
+
+
+def timed(step, batches, count):
+    """Seconds for ``count`` steps over ``batches`` (cycled)."""
+    start = time.perf_counter()
+    for i in range(count):
+        step(batches[i % len(batches)])
+    return time.perf_counter() - start
+
+
+def keep_freed_memory():
+    """Ask glibc to keep freed memory for reuse instead of returning it to the system.
+
+    mallopt(M_MMAP_THRESHOLD, 32 MiB): arrays up to 32 MiB come from the heap, not
+    from fresh pages; mallopt(M_TRIM_THRESHOLD, 512 MiB): the heap is not shrunk.
+    Returns False where this is not glibc.
+    """
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    return bool(libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 512 << 20))
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    if os.path.exists("/proc/cpuinfo"):
+        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return (f"{cpu}, {os.cpu_count()} CPUs; Python {platform.python_version()}, NumPy {np.__version__}, "
+            f"nanoae {nanoae.__version__}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=20, help="steps per timed chunk")
+    parser.add_argument("--rounds", type=int, default=7, help="chunks (or epochs, with --full) of each")
+    parser.add_argument("--full", action="store_true", help="time whole epochs, alternately")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's malloc as it is (noisier: see the docstring)")
+    args = parser.parse_args()
+    malloc = "default malloc" if args.default_malloc or not keep_freed_memory() else "malloc keeps freed memory"
+
+    steps_per_epoch = math.ceil(EPOCH_IMAGES / args.batch)
+    rng = np.random.default_rng(0)
+    # Random pixels in [0, 1]: the time per step does not depend on what the images show.
+    batches = [rng.random((args.batch, 784), dtype=np.float32) for _ in range(min(32, steps_per_epoch))]
+    last = EPOCH_IMAGES - (steps_per_epoch - 1) * args.batch  # the last batch may be smaller
+    epoch = [batches[i % len(batches)] for i in range(steps_per_epoch - 1)] + [batches[0][:last]]
+
+    model, optimizer = build_nanoae()
+    nanoae.manual_seed(NOISE_SEED)
+    reference = NumpyVAE([p.numpy() for p in model.parameters()], NOISE_SEED)
+    ours, theirs = check_same_computation(model, optimizer, reference, batches)
+
+    def nanoae_fn(x):
+        return nanoae_step(model, optimizer, x)
+
+    print(f"VAE 784-400-20 (ReLU), Adam 1e-3, batch {args.batch}, float32; {machine()}; {malloc}")
+    print(f"same gradients, and same losses for {len(ours)} steps: nanoae {ours[-1]:.4f}, "
+          f"NumPy {theirs[-1]:.4f} at the last")
+    times = {"nanoae": [], "NumPy": []}
+    fns = {"nanoae": nanoae_fn, "NumPy": reference.step}
+    for r in range(args.rounds):
+        order = ("nanoae", "NumPy") if r % 2 == 0 else ("NumPy", "nanoae")  # neither always goes first
+        for name in order:
+            if args.full:
+                times[name].append(timed(fns[name], epoch, len(epoch)))
+            else:
+                times[name].append(timed(fns[name], batches, args.steps) / args.steps)
+    if args.full:
+        print(f"{args.rounds} whole epochs of {EPOCH_IMAGES} images ({steps_per_epoch} steps) each:")
+        epoch_s = {name: statistics.median(t) for name, t in times.items()}
+    else:
+        print(f"{args.rounds} chunks of {args.steps} steps each; an epoch is {steps_per_epoch} steps:")
+        epoch_s = {name: statistics.median(t) * steps_per_epoch for name, t in times.items()}
+    for name, seconds in epoch_s.items():
+        print(f"  {name:<12}{seconds:8.2f} s/epoch  ({seconds / steps_per_epoch * 1000:6.2f} ms/step, median)")
+    print(f"  ratio nanoae / NumPy = {epoch_s['nanoae'] / epoch_s['NumPy']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

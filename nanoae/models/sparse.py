@@ -15,8 +15,9 @@ last hidden layer (or x itself). A penalty pushes the units towards being off:
     total = recon + beta * sparsity
 
 The code is wider than the plain autoencoder's (latent_dim 128, not 32): with
-rho = 0.05 about 6 units are on per image, and fewer units cannot get their
-mean activation down to rho and still reconstruct (with 32 it stays near 0.11).
+rho = 0.05 about 6 units are on per image. With 32 units the mean activation
+stayed near 0.11 instead of 0.05 (Fashion-MNIST, 3 epochs): too few units to be
+rarely on and still reconstruct; with 128 it reached 0.064.
 """
 from dataclasses import dataclass
 

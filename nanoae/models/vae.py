@@ -49,9 +49,11 @@ class VAE(nn.Module):
         super().__init__()
         self.config = check_config(self, config)
         c = self.config
-        # The trunk ends with an activation too: mu and log_var read its last hidden layer.
-        self.encoder = mlp([c.input_dim, *c.hidden], c.activation, last=ACTIVATIONS[c.activation]()) \
-            if c.hidden else nn.Identity()
+        if c.hidden:
+            # The trunk ends with an activation too: mu and log_var read its last hidden layer.
+            self.encoder = mlp([c.input_dim, *c.hidden], c.activation, last=ACTIVATIONS[c.activation]())
+        else:
+            self.encoder = nn.Identity()  # mu and log_var read x itself
         width = c.hidden[-1] if c.hidden else c.input_dim
         self.mu = nn.Linear(width, c.latent_dim)
         self.log_var = nn.Linear(width, c.latent_dim)

@@ -147,3 +147,10 @@ def test_train_help_shows_the_defaults():
     assert result.returncode == 0
     assert "--batch-size" in result.stdout and "(default: 128)" in result.stdout
     assert "fontdigits" in result.stdout
+
+
+@pytest.mark.skipif(cli.backend.cupy_available(), reason="CuPy is available here")
+def test_training_on_a_gpu_without_cupy_says_what_is_missing(tmp_path, capsys):
+    assert cli.main(["train", "ae", *QUICK, "--device", "gpu", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "CuPy" in err and err.count("\n") == 1

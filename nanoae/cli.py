@@ -51,6 +51,12 @@ def load_splits(name, limit):
 
 def run_train(args):
     if args.resume:
+        ignored = [option for option, value in (("--latent", args.latent), ("--hidden", args.hidden),
+                   ("--beta", args.beta), ("--noise", args.noise), ("--noise-type", args.noise_type),
+                   ("--limit", args.limit)) if value is not None]
+        if ignored:
+            raise ValueError(f"{', '.join(ignored)} cannot change a run that is resumed: the model and the "
+                             "data and the training settings come from the checkpoint (only --epochs and --out apply)")
         state = load_checkpoint(args.resume)
         if state["model_name"] != args.model:
             raise ValueError(f"{args.resume} holds a {state['model_name']!r} model, not {args.model!r}")
@@ -214,7 +220,7 @@ def build_parser():
                        help="use only the first N train and N test images (quick runs)")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
     train.add_argument("--resume", default=None, metavar="CHECKPOINT",
-                       help="continue from a checkpoint.npz, with its settings")
+                       help="continue from a checkpoint.npz with its model, data and settings (only --epochs and --out apply)")
     train.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
     train.set_defaults(run=run_train)
 

@@ -154,3 +154,10 @@ def test_training_on_a_gpu_without_cupy_says_what_is_missing(tmp_path, capsys):
     assert cli.main(["train", "ae", *QUICK, "--device", "gpu", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "CuPy" in err and err.count("\n") == 1
+
+
+def test_resume_refuses_options_that_would_change_the_model(tmp_path, capsys):
+    assert cli.main(["train", "vae", *QUICK, "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "vae", "--resume", str(tmp_path / "checkpoint.npz"), "--latent", "4"]) == 1
+    assert "--latent cannot change a run that is resumed" in capsys.readouterr().err

@@ -23,10 +23,11 @@ Resuming from a checkpoint restores all of that, so the rest of the run gives
 exactly the losses an uninterrupted run with the same seed gives. (On the CPU,
 that is: noise drawn on the GPU comes from CuPy's generator, whose state CuPy
 cannot save, so a resumed GPU run draws new noise and matches only in
-distribution.) A loss that
-becomes NaN or infinite stops training at once with :class:`NonFiniteLossError`,
-naming the epoch and the batch; the checkpoint of the last good epoch is left
-as it was.
+distribution.)
+
+A loss that becomes NaN or infinite stops training at once with
+:class:`NonFiniteLossError`, naming the epoch and the batch; the checkpoint of
+the last good epoch is left as it was.
 """
 import csv
 import dataclasses

@@ -20,7 +20,7 @@ from nanoae.data import DATASETS, load_dataset
 from nanoae.gradcheck import GradcheckError, gradcheck
 from nanoae.gradcheck_cases import CASES, make_inputs
 from nanoae.models import MODELS
-from nanoae.tensor import Tensor, no_grad
+from nanoae.tensor import no_grad
 from nanoae.train import TrainConfig, build_model, fit, load_checkpoint, model_from_checkpoint
 
 # The weight of each model's regularizer, set by --beta: the VAE's and the sparse
@@ -105,8 +105,7 @@ def run_reconstruct(args):
     model, state = model_from_checkpoint(args.checkpoint, args.device)
     dataset = load_dataset(args.dataset or state["meta"].get("dataset", "fontdigits"), args.split, limit=args.n)
     x = dataset.inputs()
-    with no_grad():
-        x_hat = backend.to_numpy(model.eval().reconstruct(Tensor(model.parameters()[0].xp.asarray(x))).data)
+    x_hat = plot.run_on_array(model.eval().reconstruct, x, model)
     out = args.out or os.path.join(os.path.dirname(args.checkpoint), "reconstructions.png")
     title = f"{dataset.name} {args.split} images (top) and their reconstructions (bottom)"
     print("wrote " + plot.reconstruction_grid(x, x_hat, out, title))

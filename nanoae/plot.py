@@ -137,21 +137,23 @@ def manifold_grid(decode, path, n=15, side=28):
     return _save(fig, path)
 
 
+def run_on_array(fn, array, model):
+    """``fn`` (a method of ``model``, e.g. ``model.reconstruct``) applied to a NumPy array
+    without gradients, on the model's device; the result comes back as a NumPy array."""
+    xp = model.parameters()[0].xp
+    with no_grad():
+        return backend.to_numpy(fn(Tensor(xp.asarray(array))).data)
+
+
 def save_figures(model, test_x, test_labels, history, out, class_names=None, n_scatter=2000):
     """Every figure that fits ``model``, saved under ``out``; returns the paths written."""
     os.makedirs(out, exist_ok=True)
-    xp = model.parameters()[0].xp
-
-    def run(fn, array):
-        with no_grad():
-            return backend.to_numpy(fn(Tensor(xp.asarray(array))).data)
-
     model.eval()
-    paths = [reconstruction_grid(test_x[:20], run(model.reconstruct, test_x[:20]),
+    paths = [reconstruction_grid(test_x[:20], run_on_array(model.reconstruct, test_x[:20], model),
                                  os.path.join(out, "reconstructions.png"))]
     n = min(n_scatter, len(test_x))
-    paths.append(latent_scatter(run(model.code, test_x[:n]), test_labels[:n], os.path.join(out, "latent.png"),
-                                class_names))
+    paths.append(latent_scatter(run_on_array(model.code, test_x[:n], model), test_labels[:n],
+                                os.path.join(out, "latent.png"), class_names))
     if history:
         paths.append(loss_curves(history, os.path.join(out, "loss.png")))
     if hasattr(model, "sample"):
@@ -159,6 +161,7 @@ def save_figures(model, test_x, test_labels, history, out, class_names=None, n_s
             samples = backend.to_numpy(model.sample(100).data)
         paths.append(image_grid(samples, os.path.join(out, "samples.png"), "Samples from the prior N(0, I)"))
         if model.config.latent_dim == 2:
-            paths.append(manifold_grid(lambda z: run(model.decode, z), os.path.join(out, "manifold.png")))
+            paths.append(manifold_grid(lambda z: run_on_array(model.decode, z, model),
+                                       os.path.join(out, "manifold.png")))
     model.train()
     return paths

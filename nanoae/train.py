@@ -94,7 +94,7 @@ def make_optimizer(model, config):
 def train_epoch(model, optimizer, loader, epoch, progress=True):
     """One pass over ``loader``; returns the mean of every loss term over the epoch."""
     model.train()
-    sums, count = {}, 0
+    means = Means()
     bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress)
     for batch, x in enumerate(bar, start=1):
         optimizer.zero_grad()
@@ -105,29 +105,40 @@ def train_epoch(model, optimizer, loader, epoch, progress=True):
                                      "training stopped before this update (try a smaller --lr)")
         total.backward()
         optimizer.step()
-        _accumulate(sums, total, terms, len(x))
-        count += len(x)
+        means.add(value, terms, len(x))
         bar.set_postfix(loss=f"{value:.4g}", refresh=False)  # redrawn at the bar's own pace
-    return {name: s / count for name, s in sums.items()}
+    return means.result()
 
 
 def evaluate(model, loader):
     """The mean of every loss term over ``loader``, without gradients, in eval mode."""
     model.eval()
-    sums, count = {}, 0
+    means = Means()
     with no_grad():
         for x in loader:
             total, terms = model.loss(x)
-            _accumulate(sums, total, terms, len(x))
-            count += len(x)
+            means.add(total.item(), terms, len(x))
     model.train()
-    return {name: s / count for name, s in sums.items()}
+    return means.result()
 
 
-def _accumulate(sums, total, terms, n):
-    """Add a batch's per-example means, weighted by its size, so a short last batch counts less."""
-    for name, value in {"total": total, **terms}.items():
-        sums[name] = sums.get(name, 0.0) + value.item() * n
+class Means:
+    """Per-example means of the total and of each loss term, over batches of any size.
+
+    Each batch's values are already means over its examples, so they are
+    weighted by the batch size: a short last batch counts for less.
+    """
+
+    def __init__(self):
+        self.sums, self.count = {}, 0
+
+    def add(self, total, terms, n):
+        for name, value in {"total": total, **{k: t.item() for k, t in terms.items()}}.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value * n
+        self.count += n
+
+    def result(self):
+        return {name: s / self.count for name, s in self.sums.items()}
 
 
 # --- the loop ----------------------------------------------------------------------

@@ -146,14 +146,6 @@ def overflow_ignored(xp):
     return numpy.errstate(over="ignore") if xp is numpy else contextlib.nullcontext()
 
 
-def scatter_add(target, index, values):
-    """``target[index] += values`` where repeated indices add up (in place)."""
-    if _is_cupy_array(target):
-        importlib.import_module("cupyx").scatter_add(target, index, values)
-    else:
-        numpy.add.at(target, index, values)
-
-
 # --- random numbers ---------------------------------------------------------
 # One seeded generator per backend, so that a run is reproducible. Layer
 # initialization always draws from the NumPy generator (the same seed gives
@@ -181,6 +173,11 @@ def generator_for(xp):
     if _cupy_rng is None:
         _cupy_rng = xp.random.default_rng(_seed)
     return _cupy_rng
+
+
+def new_generator(seed):
+    """A fresh NumPy generator of one's own, e.g. for graders and benchmarks, seeded by ``seed``."""
+    return numpy.random.default_rng(seed)
 
 
 def get_rng_state():

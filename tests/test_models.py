@@ -374,7 +374,7 @@ def numerical_jacobian(f, x, eps=1e-6):
     """dh/dx per example by central differences, (B, latent, input), in float64 NumPy."""
     columns = []
     for i in range(x.shape[1]):
-        step = np.zeros(x.shape)
+        step = x.xp.zeros(x.shape)
         step[:, i] = eps  # examples are independent: move input i of all of them at once
         up, down = f(nanoae.Tensor(x.data + step)).numpy(), f(nanoae.Tensor(x.data - step)).numpy()
         columns.append((up - down) / (2 * eps))

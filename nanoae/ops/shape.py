@@ -6,7 +6,6 @@ axes, and ``sum_to`` adds it back up. Each is the other's backward.
 """
 import math
 
-from nanoae import backend
 from nanoae.tensor import Function, ShapeError, Tensor
 
 
@@ -107,7 +106,7 @@ class GetItemBackward(Function):
         if _is_basic_index(self.index):
             gx[self.index] = gy
         else:
-            backend.scatter_add(gx, self.index, gy)
+            self.xp.add.at(gx, self.index, gy)  # repeated indices add up (gx[index] += gy would not)
         return gx
 
     def backward(self, ggx):

@@ -18,13 +18,24 @@ for a while slows both. An epoch is 60,000 images (469 steps at batch 128);
 the script reports steps per epoch x median time per step for each, and the
 ratio nanoae / NumPy. ``--full`` times whole epochs instead, alternately.
 
+``--gpu`` adds two more, on the GPU, taking turns with the CPU pair:
+
+- nanoae on CuPy: the same model moved with ``model.to("gpu")``, the
+  batches already on the GPU;
+- PyTorch on CUDA, where it is installed: the same network from the same
+  weights with ``torch.optim.Adam``, written as a PyTorch user would.
+
+Both must first give nanoae-on-NumPy's gradients on one batch (with the same
+eps). Every step reads its loss back (``.item()``), as a training loop that
+logs losses does, and the device is synchronized before the clock is read.
+
 Where the C library is glibc, freed memory is kept in the process
 (``mallopt``) unless ``--default-malloc`` is given. By default glibc hands big
 freed arrays back to the system and takes them again page by page, and how
 often it does so depends on the order of earlier allocations: measured here,
 that alone moved the ratio between 0.7 and 1.3 from one run to the next.
 
-    python benchmarks/vae_epoch.py [--batch 128] [--steps 20] [--rounds 7] [--full] [--default-malloc]
+    python benchmarks/vae_epoch.py [--batch 128] [--steps 20] [--rounds 7] [--full] [--gpu] [--default-malloc]
 """
 import argparse
 import ctypes
@@ -44,9 +55,10 @@ EPOCH_IMAGES = 60_000
 NOISE_SEED = 1  # seeds nanoae's generator and the reference's alike, after the weights are drawn
 
 
-def build_nanoae():
+def build_nanoae(device="cpu"):
     nanoae.manual_seed(0)
     model = VAE(VAEConfig(input_dim=784, hidden=(400,), latent_dim=20, activation="relu", beta=1.0))
+    model.to(device)  # before the optimizer, whose buffers are made where the parameters are
     return model, optim.Adam(model.parameters(), lr=1e-3)
 
 
@@ -135,11 +147,95 @@ def check_same_computation(model, optimizer, reference, batches, steps=5):
     return ours, theirs
 
 
-def timed(step, batches, count):
-    """Seconds for ``count`` steps over ``batches`` (cycled)."""
+def gradients_on_one_batch(model, x, eps):
+    """nanoae's gradients (as NumPy arrays) of the loss on batch ``x`` with the given ``eps``."""
+    model.zero_grad()
+    total, _ = model.loss(nanoae.Tensor(x), eps=nanoae.Tensor(eps))
+    total.backward()
+    return [p.grad.numpy() for p in model.parameters()]
+
+
+def assert_same_gradients(name, grads, expected):
+    for i, (g, e) in enumerate(zip(grads, expected)):
+        assert np.allclose(g, e, rtol=1e-3, atol=1e-5 * np.abs(e).max()), f"{name}: gradient {i} differs"
+
+
+def torch_vae(weights):
+    """The same VAE in PyTorch, from nanoae's weights (each Linear's W is (out, in) in both)."""
+    import torch
+
+    class TorchVAE(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc_mu, self.fc_lv = (torch.nn.Linear(784, 400), torch.nn.Linear(400, 20),
+                                                torch.nn.Linear(400, 20))
+            self.fc3, self.fc4 = torch.nn.Linear(20, 400), torch.nn.Linear(400, 784)
+
+        def loss(self, x, eps=None):
+            h = torch.relu(self.fc1(x))
+            mu, log_var = self.fc_mu(h), self.fc_lv(h)
+            eps = torch.randn_like(mu) if eps is None else eps
+            z = mu + torch.exp(0.5 * log_var) * eps
+            logits = self.fc4(torch.relu(self.fc3(z)))
+            recon = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+            kl = -0.5 * torch.sum(1 + log_var - mu * mu - log_var.exp())
+            return (recon + kl) / len(x)
+
+    model = TorchVAE().cuda()
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), weights):  # the same order: fc1, mu, log_var, fc3, fc4
+            p.copy_(torch.from_numpy(w))
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3)
+
+
+def gpu_contenders(weights, batches, expected, x, eps):
+    """{name: (step function, its batches, synchronize)} for nanoae on CuPy and PyTorch on CUDA."""
+    import cupy
+    props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+    print(f"GPU: {props['name'].decode()}; CuPy {cupy.__version__}")
+    contenders = {}
+    model, optimizer = build_nanoae("gpu")
+    assert_same_gradients("nanoae on CuPy", gradients_on_one_batch(model, cupy.asarray(x), cupy.asarray(eps)),
+                          expected)
+    model.zero_grad()
+    contenders["nanoae CuPy"] = (lambda b: nanoae_step(model, optimizer, b),
+                                 [cupy.asarray(b) for b in batches], cupy.cuda.Device().synchronize)
+    try:
+        import torch
+        cuda = torch.cuda.is_available()
+    except ImportError:
+        cuda = False
+    if not cuda:
+        print("PyTorch with CUDA is not installed here: no PyTorch column")
+        return contenders
+    print(f"PyTorch {torch.__version__}")
+    net, torch_optimizer = torch_vae(weights)
+    loss = net.loss(torch.from_numpy(x).cuda(), torch.from_numpy(eps).cuda())
+    loss.backward()
+    assert_same_gradients("PyTorch", [p.grad.cpu().numpy() for p in net.parameters()], expected)
+    torch_optimizer.zero_grad()
+
+    def torch_step(b):
+        torch_optimizer.zero_grad()
+        loss = net.loss(b)
+        loss.backward()
+        torch_optimizer.step()
+        return loss.item()
+
+    contenders["PyTorch CUDA"] = (torch_step, [torch.from_numpy(b).cuda() for b in batches],
+                                  torch.cuda.synchronize)
+    return contenders
+
+
+def timed(step, batches, count, synchronize=None):
+    """Seconds for ``count`` steps over ``batches`` (cycled); ``synchronize`` waits for a GPU."""
+    if synchronize:
+        synchronize()
     start = time.perf_counter()
     for i in range(count):
         step(batches[i % len(batches)])
+    if synchronize:
+        synchronize()
     return time.perf_counter() - start
 
 
@@ -173,6 +269,7 @@ def main():
     parser.add_argument("--steps", type=int, default=20, help="steps per timed chunk")
     parser.add_argument("--rounds", type=int, default=7, help="chunks (or epochs, with --full) of each")
     parser.add_argument("--full", action="store_true", help="time whole epochs, alternately")
+    parser.add_argument("--gpu", action="store_true", help="also time nanoae on CuPy and PyTorch on CUDA")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's malloc as it is (noisier: see the docstring)")
     args = parser.parse_args()
@@ -186,8 +283,17 @@ def main():
     epoch = [batches[i % len(batches)] for i in range(steps_per_epoch - 1)] + [batches[0][:last]]
 
     model, optimizer = build_nanoae()
+    weights = [p.numpy().copy() for p in model.parameters()]
+    contenders = {}
+    if args.gpu and not nanoae.backend.cupy_available():
+        parser.error("--gpu needs CuPy and a CUDA GPU")
+    if args.gpu:  # checked against nanoae on NumPy before any of them takes a step
+        eps = rng.standard_normal((args.batch, 20), dtype=np.float32)
+        expected = gradients_on_one_batch(model, batches[0], eps)
+        model.zero_grad()
+        contenders = gpu_contenders(weights, batches, expected, batches[0], eps)
     nanoae.manual_seed(NOISE_SEED)
-    reference = NumpyVAE([p.numpy() for p in model.parameters()], NOISE_SEED)
+    reference = NumpyVAE(weights, NOISE_SEED)
     ours, theirs = check_same_computation(model, optimizer, reference, batches)
 
     def nanoae_fn(x):
@@ -196,15 +302,20 @@ def main():
     print(f"VAE 784-400-20 (ReLU), Adam 1e-3, batch {args.batch}, float32; {machine()}; {malloc}")
     print(f"same gradients, and same losses for {len(ours)} steps: nanoae {ours[-1]:.4f}, "
           f"NumPy {theirs[-1]:.4f} at the last")
-    times = {"nanoae": [], "NumPy": []}
-    fns = {"nanoae": nanoae_fn, "NumPy": reference.step}
+    runs = {"nanoae": (nanoae_fn, batches, epoch, None), "NumPy": (reference.step, batches, epoch, None)}
+    for name, (fn, device_batches, sync) in contenders.items():
+        device_epoch = [device_batches[i % len(device_batches)] for i in range(steps_per_epoch - 1)]
+        runs[name] = (fn, device_batches, device_epoch + [device_batches[0][:last]], sync)
+        timed(fn, device_batches, 10, sync)  # warm up: CUDA kernels are compiled on first use
+    times = {name: [] for name in runs}
     for r in range(args.rounds):
-        order = ("nanoae", "NumPy") if r % 2 == 0 else ("NumPy", "nanoae")  # neither always goes first
+        order = list(runs) if r % 2 == 0 else list(reversed(runs))  # none always goes first
         for name in order:
+            fn, device_batches, device_epoch, sync = runs[name]
             if args.full:
-                times[name].append(timed(fns[name], epoch, len(epoch)))
+                times[name].append(timed(fn, device_epoch, len(device_epoch), sync))
             else:
-                times[name].append(timed(fns[name], batches, args.steps) / args.steps)
+                times[name].append(timed(fn, device_batches, args.steps, sync) / args.steps)
     if args.full:
         print(f"{args.rounds} whole epochs of {EPOCH_IMAGES} images ({steps_per_epoch} steps) each:")
         epoch_s = {name: statistics.median(t) for name, t in times.items()}
@@ -212,8 +323,13 @@ def main():
         print(f"{args.rounds} chunks of {args.steps} steps each; an epoch is {steps_per_epoch} steps:")
         epoch_s = {name: statistics.median(t) * steps_per_epoch for name, t in times.items()}
     for name, seconds in epoch_s.items():
-        print(f"  {name:<12}{seconds:8.2f} s/epoch  ({seconds / steps_per_epoch * 1000:6.2f} ms/step, median)")
+        print(f"  {name:<14}{seconds:8.2f} s/epoch  ({seconds / steps_per_epoch * 1000:6.2f} ms/step, median)")
     print(f"  ratio nanoae / NumPy = {epoch_s['nanoae'] / epoch_s['NumPy']:.3f}")
+    if "nanoae CuPy" in epoch_s:
+        print(f"  speed-up of nanoae on the GPU: nanoae NumPy / nanoae CuPy = "
+              f"{epoch_s['nanoae'] / epoch_s['nanoae CuPy']:.2f}")
+    if "PyTorch CUDA" in epoch_s:
+        print(f"  ratio nanoae CuPy / PyTorch CUDA = {epoch_s['nanoae CuPy'] / epoch_s['PyTorch CUDA']:.2f}")
 
 
 if __name__ == "__main__":

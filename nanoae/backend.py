@@ -14,6 +14,7 @@ without a GPU therefore imports nanoae and runs its tests with NumPy alone.
 layer initialization). Ops never read it: they follow their inputs.
 """
 import contextlib
+import functools
 import importlib
 
 import numpy
@@ -24,10 +25,13 @@ _default_backend = "numpy"
 _numpy_rng = numpy.random.default_rng(0)
 _cupy_rng = None
 _seed = 0
+_cupy_module = None  # set by _cupy() on first use
 
 
 def _is_cupy_array(a):
-    return type(a).__module__.split(".")[0] == "cupy"
+    if _cupy_module is not None:  # the quick test, once nanoae has imported CuPy
+        return isinstance(a, _cupy_module.ndarray)
+    return type(a).__module__.split(".")[0] == "cupy" and type(a).__name__ == "ndarray"
 
 
 def cupy_available():
@@ -40,12 +44,16 @@ def cupy_available():
 
 
 def _cupy():
-    try:
-        return importlib.import_module("cupy")
-    except ImportError as e:
-        raise RuntimeError(
-            "the GPU backend needs CuPy: pip install -e '.[gpu]' on a machine with CUDA 12"
-        ) from e
+    """The cupy module, imported on first use (every op on the GPU asks, so it is kept)."""
+    global _cupy_module
+    if _cupy_module is None:
+        try:
+            _cupy_module = importlib.import_module("cupy")
+        except ImportError as e:
+            raise RuntimeError(
+                "the GPU backend needs CuPy: pip install -e '.[gpu]' on a machine with CUDA 12"
+            ) from e
+    return _cupy_module
 
 
 def use(name):
@@ -146,6 +154,20 @@ def overflow_ignored(xp):
     return numpy.errstate(over="ignore") if xp is numpy else contextlib.nullcontext()
 
 
+@functools.cache
+def elementwise_kernel(in_params, out_params, operation, name):
+    """One CUDA kernel that computes a whole element-wise formula (CuPy's ElementwiseKernel).
+
+    Each CuPy array operation is a kernel launch, and for small arrays the
+    launch, not the arithmetic, takes the time. Code that runs a chain of
+    element-wise operations on every step (the optimizer update) keeps its
+    NumPy lines as the readable definition and, on the GPU, calls one kernel
+    with the same formula written in C. The kernel is compiled on first use
+    and cached.
+    """
+    return _cupy().ElementwiseKernel(in_params, out_params, operation, name)
+
+
 # --- random numbers ---------------------------------------------------------
 # One seeded generator per backend, so that a run is reproducible. Layer
 # initialization always draws from the NumPy generator (the same seed gives
@@ -191,4 +213,4 @@ def set_rng_state(state):
 
 def is_array(x):
     """True for a NumPy or CuPy ndarray (not for lists, scalars or tensors)."""
-    return isinstance(x, numpy.ndarray) or (_is_cupy_array(x) and type(x).__name__ == "ndarray")
+    return isinstance(x, numpy.ndarray) or _is_cupy_array(x)

@@ -134,16 +134,29 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         if self.weight_decay:
             g = g + self.weight_decay * p
+        lr_hat = self.lr / (1 - beta1 ** self.steps)     # lr * m_hat / m
+        v_hat_scale = 1 / (1 - beta2 ** self.steps)      # v_hat / v
+        if backend.device_of(p) == "gpu":
+            kernel = backend.elementwise_kernel(*self.CUDA_UPDATE)
+            scalars = (beta1, beta2, lr_hat, v_hat_scale, self.eps)
+            kernel(g, *(p.dtype.type(s) for s in scalars), p, m, v)  # updates p, m and v in place
+            return
         m *= beta1
         m += (1 - beta1) * g
         v *= beta2
         v += (1 - beta2) * (g * g)
-        m_hat_scale = 1 / (1 - beta1 ** self.steps)
-        v_hat_scale = 1 / (1 - beta2 ** self.steps)
         xp = backend.get_array_module(p)
         # The step, built in one scratch array: big parameters make big temporaries.
         step = xp.sqrt(v * v_hat_scale)            # sqrt(v_hat)
         step += self.eps
         xp.divide(m, step, out=step)               # m / (sqrt(v_hat) + eps)
-        step *= self.lr * m_hat_scale              # lr * m_hat / (sqrt(v_hat) + eps)
+        step *= lr_hat                             # lr * m_hat / (sqrt(v_hat) + eps)
         p -= step
+
+    # The update above as one CUDA kernel: on the GPU, its eight array operations
+    # would be eight kernel launches per parameter and step.
+    CUDA_UPDATE = ("T g, T beta1, T beta2, T lr_hat, T v_hat_scale, T eps", "T p, T m, T v", """
+        m = beta1 * m + (1 - beta1) * g;
+        v = beta2 * v + (1 - beta2) * g * g;
+        p -= lr_hat * m / (sqrt(v * v_hat_scale) + eps);
+    """, "nanoae_adam_update")

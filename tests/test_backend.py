@@ -24,6 +24,14 @@ class FakeCupyArray:
 FakeCupyArray.__name__ = "ndarray"
 
 
+def cupy_array():
+    """A real CuPy array where there is a GPU, else the fake (the refusal happens before any GPU work)."""
+    if backend.cupy_available():
+        import cupy
+        return cupy.zeros(2)
+    return FakeCupyArray()
+
+
 # --- the array module ------------------------------------------------------------------
 
 def test_get_array_module_is_numpy_for_numpy_arrays():
@@ -38,12 +46,12 @@ def test_get_array_module_is_numpy_for_non_arrays():
 
 def test_get_array_module_refuses_to_mix_numpy_and_cupy_arrays():
     with pytest.raises(TypeError, match="cannot mix a NumPy .* and a CuPy"):
-        backend.get_array_module(np.zeros(2), FakeCupyArray())
+        backend.get_array_module(np.zeros(2), cupy_array())
 
 
 def test_an_op_refuses_a_cupy_array_next_to_a_cpu_tensor():
     with pytest.raises(TypeError, match="cannot mix"):
-        nanoae.tensor([1.0, -2.0]) * FakeCupyArray()
+        nanoae.tensor([1.0, -2.0]) * cupy_array()
 
 
 # --- choosing the backend for new tensors ------------------------------------------------

@@ -87,9 +87,7 @@ class Function:
             raise ShapeError(f"{type(self).__name__}: inputs of shapes {shapes} do not fit: {e}") from None
         several = isinstance(ys, tuple)
         requires_grad = _grad_enabled and any(x.requires_grad for x in inputs)
-        # asarray: a reduction to one number gives a NumPy scalar, not an array.
-        outputs = [Tensor(self.xp.asarray(y), requires_grad) for y in ys] if several else \
-            [Tensor(self.xp.asarray(ys), requires_grad)]
+        outputs = [Tensor(self._as_array(y), requires_grad) for y in (ys if several else (ys,))]
         if requires_grad:
             self.inputs = inputs
             # Outputs are held weakly: a tensor keeps its creator alive, not the other way.
@@ -97,6 +95,10 @@ class Function:
             for y in outputs:
                 y.creator = self
         return tuple(outputs) if several else outputs[0]
+
+    def _as_array(self, y):
+        """A reduction to one number gives a NumPy scalar, not an array: make it one."""
+        return y if backend.is_array(y) else self.xp.asarray(y)
 
     @staticmethod
     def _with_constants(inputs):

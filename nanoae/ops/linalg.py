@@ -37,13 +37,17 @@ class Linear(Function):
 
     def backward(self, gy):
         x, weight, *bias = self.inputs
-        gy2 = reshape(gy, (-1, gy.shape[-1]))  # (N, out), N = all leading axes together
         gx = gy @ weight if x.requires_grad else None
-        gw = transpose(gy2) @ reshape(x, (-1, x.shape[-1])) if weight.requires_grad else None
+        gw = transpose(rows(gy)) @ rows(x) if weight.requires_grad else None
         if not bias:
             return gx, gw
         gb = sum_to(gy, bias[0].shape) if bias[0].requires_grad else None
         return gx, gw, gb
+
+
+def rows(t):
+    """t as a matrix (N, features), N = all leading axes together; a matrix is left as it is."""
+    return t if t.ndim == 2 else reshape(t, (-1, t.shape[-1]))
 
 
 def matmul(a, b):

@@ -17,7 +17,7 @@ returns a :class:`Grade`, which shows as one line::
 
 A grader never raises, so a notebook with unfinished exercises still runs to
 the end. Reference solutions are in ``notebooks/solutions/``, one file per
-chapter with the same function names; ``tests/test_exercises.py`` shows that
+chapter with the same function names; ``tests/test_exercises_ch*.py`` show that
 every grader passes them and fails planted wrong answers.
 
 | file | chapter |
@@ -89,13 +89,15 @@ def compare(got, expected, tol=1e-6, what="your answer"):
         raise Mismatch(f"{what} has shape {got.shape}, expected {expected.shape}")
     if got.size == 0:
         return 0.0
+    shape = got.shape
+    got, expected = got.reshape(-1), expected.reshape(-1)  # 0-d arrays too: arithmetic on them gives scalars
     error = abs(got - expected) / (abs(got) + abs(expected)).clip(min=1e-8)
     error[~(abs(got) < float("inf"))] = float("inf")  # nan or inf in the answer never passes
     worst = int(error.argmax())
     if error.flat[worst] > tol:
-        index = _unravel(worst, got.shape)
-        raise Mismatch(f"{what} at index {index}: yours {got.flat[worst]:.6g}, expected "
-                       f"{expected.flat[worst]:.6g} (relative error {error.flat[worst]:.2g}, "
+        index = _unravel(worst, shape)
+        raise Mismatch(f"{what} at index {index}: yours {got[worst]:.6g}, expected "
+                       f"{expected[worst]:.6g} (relative error {error[worst]:.2g}, "
                        f"allowed {tol:g})")
     return float(error.max())
 

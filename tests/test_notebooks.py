@@ -1,0 +1,90 @@
+"""Every chapter notebook runs top to bottom, headless, on the embedded dataset.
+
+Each notebook keeps the small settings the tests use in its own metadata
+(``metadata["nanoae"]["test_parameters"]``: parameter name -> Python
+expression); the tests add ``DATASET = "fontdigits"``. Notebooks are
+committed without outputs, and every chapter has at least two graded
+exercises whose reference solutions pass.
+"""
+import importlib
+import importlib.util
+import json
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def load_module(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+execute = load_module(ROOT / "notebooks" / "execute.py").execute
+
+
+def chapter_module_name(notebook):
+    """``04-sparse-autoencoder.ipynb`` -> ``ch04_sparse`` (the graders' and the solutions' file)."""
+    matches = sorted((ROOT / "nanoae" / "exercises").glob(f"ch{notebook.name[:2]}_*.py"))
+    assert len(matches) == 1, f"expected one nanoae/exercises/ch{notebook.name[:2]}_*.py, found {matches}"
+    return matches[0].stem
+
+
+def graders_and_solutions(notebook):
+    name = chapter_module_name(notebook)
+    graders = importlib.import_module(f"nanoae.exercises.{name}")
+    solutions = load_module(ROOT / "notebooks" / "solutions" / f"{name}.py")
+    return graders, solutions
+
+
+def grader_names(graders):
+    return sorted(n for n in dir(graders) if n.startswith("grade_"))
+
+
+def test_there_are_the_seven_first_chapters():
+    assert [nb.name[:2] for nb in NOTEBOOKS][:7] == ["00", "01", "02", "03", "04", "05", "06"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_without_outputs(notebook):
+    nb = json.loads(notebook.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert not cell["outputs"] and cell["execution_count"] is None, cell["source"][:80]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_grader_passes_its_reference_solution(notebook):
+    graders, solutions = graders_and_solutions(notebook)
+    names = grader_names(graders)
+    assert len(names) >= 2, f"{graders.__name__} has fewer than two exercises"
+    source = notebook.read_text()
+    for name in names:
+        exercise = name[len("grade_"):]
+        assert f"{name}(" in source, f"{notebook.name} never calls {name}"
+        grade = getattr(graders, name)(getattr(solutions, exercise))
+        assert grade.passed, grade
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_grader_says_todo_for_an_unwritten_exercise(notebook):
+    graders, _ = graders_and_solutions(notebook)
+
+    def unwritten(*args, **kwargs):
+        raise NotImplementedError
+
+    for name in grader_names(graders):
+        assert getattr(graders, name)(unwritten).status == "TODO"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom_on_the_embedded_dataset(notebook):
+    small = json.loads(notebook.read_text())["metadata"]["nanoae"]["test_parameters"]
+    nb = execute(notebook, {"DATASET": '"fontdigits"', **small})
+    graded = [o for cell in nb.cells for o in cell.get("outputs", [])
+              if "TODO  " in str(o.get("data", {}).get("text/plain", ""))]
+    assert len(graded) >= 2, "the exercise cells should show a grade (TODO, as they are unwritten)"

@@ -102,6 +102,34 @@ def compare(got, expected, tol=1e-6, what="your answer"):
     return float(error.max())
 
 
+def diagnose(got, mistakes, mismatch):
+    """Re-raise ``mismatch``, naming the first planted mistake that ``got`` equals (to 1e-6).
+
+    ``mistakes`` is a list of (wrong answer, what the student probably did);
+    a wrong answer may be None (a mistake that cannot be built for these
+    shapes), and one with a different number of elements cannot match.
+    """
+    got = as_numpy(got)
+    for wrong, hint in mistakes:
+        if wrong is None or as_numpy(wrong).size != got.size:
+            continue
+        wrong = as_numpy(wrong).reshape(got.shape)
+        if float(abs(got - wrong).max()) <= 1e-6 * max(1e-12, float(abs(wrong).max())):
+            raise Mismatch(f"{hint} ({mismatch})") from None
+    raise mismatch
+
+
+def scalar_answer(out, hint=""):
+    """The student's one-number answer as a (1,) float64 array; it must be a Tensor of one element."""
+    if not isinstance(out, Tensor):
+        raise Mismatch(f"return a Tensor built with nanoae operations (so that training can backpropagate "
+                       f"through it), got {type(out).__name__}")
+    got = as_numpy(out)
+    if got.size != 1:
+        raise Mismatch(f"return one number for the batch (a scalar Tensor), got shape {got.shape}{hint}")
+    return got.reshape(1)
+
+
 def _unravel(flat, shape):
     """The multi-index of element ``flat`` of an array of ``shape`` (row-major order)."""
     index = []

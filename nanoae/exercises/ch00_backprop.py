@@ -18,7 +18,7 @@ and must be caught by its values. When an answer is wrong, the grader also
 tries the usual mistakes and names the one the answer matches.
 """
 from nanoae import backend
-from nanoae.exercises import Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
+from nanoae.exercises import diagnose, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
 from nanoae.tensor import Function, Tensor
 
 TOL = 1e-6
@@ -38,14 +38,6 @@ def _matches(got, wrong):
     return float(abs(got - wrong).max()) <= 1e-6 * max(float(abs(wrong).max()), 1e-12)
 
 
-def _hint(got, mistakes, mismatch):
-    """Re-raise ``mismatch`` with the hint of the first mistake ``got`` agrees with."""
-    for wrong, hint in mistakes:
-        if wrong is not None and _matches(got, wrong):
-            raise Mismatch(f"{hint} ({mismatch})") from None
-    raise mismatch
-
-
 # --- exercise 1: the backward of a sigmoid ---------------------------------------------
 
 @grader("sigmoid_backward")
@@ -60,7 +52,7 @@ def grade_sigmoid_backward(sigmoid_backward):
         try:
             worst = max(worst, compare(got, grad_h * slope, TOL, f"your dL/da (shape {shape})"))
         except Mismatch as mismatch:
-            _hint(got, [
+            diagnose(got, [
                 (h * (1 - h), "the upstream gradient dL/dh is missing: dL/da = dL/dh * h (1 - h)"),
                 (grad_h * h, "the sigmoid's slope is h (1 - h), not h"),
                 (grad_h * _sigmoid(h) * (1 - _sigmoid(h)),
@@ -106,7 +98,7 @@ def grade_bce_logits_grad(bce_logits_grad):
                             names=[f"a2 (B={batch}, D={d})"])
         except Mismatch as mismatch:
             x_hat = _sigmoid(a2)
-            _hint(got, [
+            diagnose(got, [
                 (x_hat - x, "every entry is B times too large: the loss is a mean over the batch, divide by B"),
                 ((x - x_hat) / batch, "the sign is flipped: dL/da2 = (x_hat - x) / B"),
                 ((x_hat - x) * x_hat * (1 - x_hat) / batch,

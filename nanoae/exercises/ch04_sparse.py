@@ -17,7 +17,7 @@ arguments swapped, the (1 - rho) term left out, no mean over the batch, ...)
 and names the one that the answer matches.
 """
 from nanoae import backend
-from nanoae.exercises import Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
+from nanoae.exercises import diagnose, scalar_answer, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
 from nanoae.tensor import Function, Tensor
 
 TOL = 1e-6
@@ -47,19 +47,6 @@ def _codes(batch, units, seed):
     return _sigmoid(_preactivations(batch, units, seed))
 
 
-def _hint(got, mistakes, mismatch):
-    """Re-raise ``mismatch`` with the hint of the first mistake ``got`` agrees with."""
-    for wrong, hint in mistakes:
-        wrong = as_numpy(wrong)
-        if wrong.size == 1 == got.size:
-            wrong = wrong.reshape(got.shape)
-        if wrong.shape != got.shape:
-            continue
-        if float(abs(got - wrong).max()) <= TOL * float(abs(wrong).max()):
-            raise Mismatch(f"{hint} ({mismatch})") from None
-    raise mismatch
-
-
 # --- exercise 1: the penalty -----------------------------------------------------------
 
 @grader("sparsity_kl")
@@ -82,18 +69,12 @@ def grade_sparsity_kl(sparsity_kl):
                                              "over the batch, h.mean(axis=0)"),
         ]
         out = sparsity_kl(Tensor(h), rho)
-        if not isinstance(out, Tensor):
-            raise Mismatch(f"return a Tensor built with nanoae operations (so that training can "
-                           f"backpropagate through it), got {type(out).__name__}")
-        got = as_numpy(out)
-        if got.size != 1:
-            raise Mismatch(f"return one number for the batch (a scalar Tensor), got shape {got.shape}")
-        got = got.reshape(1)                                  # compare works on arrays, not 0-d
+        got = scalar_answer(out)
         try:
             worst = max(worst, compare(got, xp.reshape(expected, 1), TOL,
                                        f"the penalty (B={batch}, K={units}, rho={rho})"))
         except Mismatch as mismatch:
-            _hint(got, mistakes, mismatch)
+            diagnose(got, mistakes, mismatch)
         check_gradients(lambda t, rho=rho: sparsity_kl(t, rho), [Tensor(h)], names=["h"])
     return passed_within(worst, TOL) + "; its backward matches finite differences"
 
@@ -136,7 +117,7 @@ def grade_sparsity_grad_preactivation(sparsity_grad_preactivation):
                             [Tensor(a)], names=[f"a (B={batch}, K={units}, rho={rho})"])
         except Mismatch as mismatch:
             per_unit, h = _reference_grad_a(a, rho)            # dP/drho_hat_j / B, and h
-            _hint(got, [
+            diagnose(got, [
                 (per_unit * len(a) * h * (1 - h), "every entry is B times too large: rho_hat_j is a mean over "
                                                   "the batch, so drho_hat_j/dh_bj = 1/B"),
                 (per_unit + 0 * h, "the sigmoid's derivative is missing: dh_bj/da_bj = h_bj (1 - h_bj)"),

@@ -17,7 +17,7 @@ and must be caught by its values. When an answer is wrong, the grader also
 tries the usual mistakes and names the one the answer matches.
 """
 from nanoae import backend
-from nanoae.exercises import Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
+from nanoae.exercises import diagnose, scalar_answer, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
 from nanoae.tensor import Function, Tensor
 
 TOL = 1e-5      # finite differences with eps = 1e-5 in float64 agree with the exact answer to about 1e-9
@@ -44,21 +44,6 @@ def _finite_difference_jacobian(x, w, b):
     return ((up - down) / (2 * EPS)).T
 
 
-def _hint(got, mistakes, mismatch):
-    """Re-raise ``mismatch`` with the hint of the first mistake ``got`` agrees with."""
-    for wrong, hint in mistakes:
-        if wrong is None:                                     # a mistake whose shapes only fit when K = D
-            continue
-        wrong = as_numpy(wrong)
-        if wrong.size == 1 == got.size:
-            wrong = wrong.reshape(got.shape)
-        if wrong.shape != got.shape:                          # e.g. a transposed mistake when K != D
-            continue
-        if float(abs(got - wrong).max()) <= 1e-6 * float(abs(wrong).max()):
-            raise Mismatch(f"{hint} ({mismatch})") from None
-    raise mismatch
-
-
 # --- exercise 1: the Jacobian of a sigmoid layer -----------------------------------------
 
 @grader("sigmoid_jacobian")
@@ -77,7 +62,7 @@ def grade_sigmoid_jacobian(sigmoid_jacobian):
                                        f"your Jacobian (D={d}, K={k})"))
         except Mismatch as mismatch:
             jacobian = (h * (1 - h))[:, None] * w                # the closed form, to build the mistakes
-            _hint(got, [
+            diagnose(got, [
                 (w, "your Jacobian is W alone: the chain rule also brings the sigmoid's slope, "
                     "J_ji = h_j (1 - h_j) W_ji"),
                 (h[:, None] * w, "the sigmoid's slope is h_j (1 - h_j), not h_j"),
@@ -113,18 +98,12 @@ def grade_contractive_penalty(contractive_penalty):
                                                          "own row of W: sum_j slope_j^2 sum_i W_ji^2"),
         ]
         out = contractive_penalty(Tensor(x), Tensor(w), Tensor(b))
-        if not isinstance(out, Tensor):
-            raise Mismatch(f"return a Tensor built with nanoae operations (so that training can "
-                           f"backpropagate through it), got {type(out).__name__}")
-        got = as_numpy(out)
-        if got.size != 1:
-            raise Mismatch(f"return one number for the batch (a scalar Tensor), got shape {got.shape}")
-        got = got.reshape(1)                                  # compare works on arrays, not 0-d
+        got = scalar_answer(out)
         try:
             worst = max(worst, compare(got, xp.reshape(expected, 1), TOL,
                                        f"the penalty (B={batch}, D={d}, K={k})"))
         except Mismatch as mismatch:
-            _hint(got, mistakes, mismatch)
+            diagnose(got, mistakes, mismatch)
         check_gradients(contractive_penalty, [Tensor(x), Tensor(w), Tensor(b)], names=["x", "W", "b"])
     return (passed_within(worst, TOL) + " against ||J||_F^2 of finite-difference Jacobians; "
             "its backward matches finite differences")
@@ -163,7 +142,7 @@ def grade_contractive_penalty_grad_W(contractive_penalty_grad_W):
             slope, norms = h * (1 - h), (w * w).sum(axis=1)        # (B, K), (K,)
             through_h = 2 * (slope ** 2 * (1 - 2 * h) * norms).T @ x / batch
             through_norms = 2 * (slope ** 2).sum(axis=0)[:, None] * w / batch
-            _hint(got, [
+            diagnose(got, [
                 (through_norms, "only the term from sum_i W_ji^2 is there: W also moves h, and with it the "
                                 "slope h (1 - h), whose derivative is h (1 - h) (1 - 2h)"),
                 (through_h, "the term from sum_i W_ji^2 is missing: it gives 2 W_ji sum_b (h_bj (1 - h_bj))^2 / B"),

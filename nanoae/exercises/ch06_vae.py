@@ -19,7 +19,7 @@ answer. When an answer is wrong, the grader also tries the usual mistakes and
 names the one the answer matches.
 """
 from nanoae import backend
-from nanoae.exercises import Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
+from nanoae.exercises import diagnose, scalar_answer, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
 from nanoae.tensor import Function, Tensor
 
 TOL = 1e-9      # the references are exact closed forms in float64: a right answer agrees to ~1e-15
@@ -37,27 +37,6 @@ def _gaussians(batch, latent, seed):
 def _kl_two_gaussians(m1, s1, m2, s2):
     """KL( N(m1, s1^2) || N(m2, s2^2) ) per element, from the standard deviations."""
     return xp.log(s2 / s1) + (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2) - 0.5
-
-
-def _scalar_tensor(out, what):
-    """The student's scalar answer as a (1,) float64 array; it must be a Tensor of one element."""
-    if not isinstance(out, Tensor):
-        raise Mismatch(f"return a Tensor built with nanoae operations (so that training can backpropagate "
-                       f"through it), got {type(out).__name__}")
-    got = as_numpy(out)
-    if got.size != 1:
-        raise Mismatch(f"return one number for the batch (a scalar Tensor), got shape {got.shape}: "
-                       f"sum over the latent dimensions, then average over the batch")
-    return got.reshape(1)
-
-
-def _hint(got, mistakes, mismatch):
-    """Re-raise ``mismatch`` with the hint of the first mistake ``got`` agrees with."""
-    for wrong, hint in mistakes:
-        wrong = xp.asarray(as_numpy(wrong)).reshape(got.shape) if as_numpy(wrong).size == got.size else None
-        if wrong is not None and float(abs(got - wrong).max()) <= 1e-6 * max(1e-12, float(abs(wrong).max())):
-            raise Mismatch(f"{hint} ({mismatch})") from None
-    raise mismatch
 
 
 # --- exercise 1: the closed-form KL ------------------------------------------------------
@@ -85,11 +64,12 @@ def grade_gaussian_kl(gaussian_kl):
             (per_element.sum(), "you summed over the batch: average over it (divide by B)"),
             (per_element.sum() / latent, "you divided by the number of latent dimensions J instead of the batch size B"),
         ]
-        got = _scalar_tensor(gaussian_kl(Tensor(mu), Tensor(log_var)), "gaussian_kl")
+        got = scalar_answer(gaussian_kl(Tensor(mu), Tensor(log_var)),
+                           ": sum over the latent dimensions, then average over the batch")
         try:
             worst = max(worst, compare(got, xp.reshape(expected, 1), TOL, f"your KL (B={batch}, J={latent})"))
         except Mismatch as mismatch:
-            _hint(got, mistakes, mismatch)
+            diagnose(got, mistakes, mismatch)
         check_gradients(gaussian_kl, [Tensor(mu), Tensor(log_var)], names=["mu", "log_var"])
     return (passed_within(worst, TOL) + " against the KL of two Gaussians from their standard deviations; "
             "its backward matches finite differences")
@@ -112,7 +92,7 @@ def grade_reparameterize(reparameterize):
         try:
             worst = max(worst, compare(got, mu + std * eps, TOL, f"your z (B={batch}, J={latent})"))
         except Mismatch as mismatch:
-            _hint(got, [
+            diagnose(got, [
                 (mu + xp.exp(log_var) * eps, "exp(log_var) is the variance, not the standard deviation: "
                                              "the factor 0.5 is missing, std = exp(0.5 * log_var)"),
                 (mu + xp.exp(2 * log_var) * eps, "log_var was treated as a log standard deviation with a factor 2: "
@@ -166,7 +146,7 @@ def grade_gaussian_kl_grad(gaussian_kl_grad):
 
             def pair(g_mu, g_lv):
                 return xp.concatenate([g_mu.reshape(-1), g_lv.reshape(-1)])
-            _hint(got, [
+            diagnose(got, [
                 (pair(mu, (xp.exp(log_var) - 1) / 2), "every entry is B times too large: the KL is a mean over "
                                                        "the batch, so both derivatives carry 1/B"),
                 (pair(right_mu, (xp.exp(log_var) - 1) / batch), "dKL/dlog_var is missing its factor 1/2: "

@@ -10,12 +10,7 @@ import numpy as np
 import nanoae
 from nanoae import functional as F
 from nanoae.exercises import ch03_denoising as graders
-
-
-def assert_fails_naming(grade, *words):
-    assert grade.status == "FAIL", grade
-    for word in words:
-        assert word in grade.detail, grade
+from grading_asserts import assert_fails_naming
 
 
 # --- masking_noise -------------------------------------------------------------------

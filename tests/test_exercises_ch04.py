@@ -7,6 +7,7 @@ and its FAIL line must name the mistake.
 import numpy as np
 
 from nanoae.exercises import ch04_sparse as graders
+from grading_asserts import assert_fails_naming
 
 
 def kl(rho, q):
@@ -15,12 +16,6 @@ def kl(rho, q):
 
 def sigmoid(a):
     return 1 / (1 + np.exp(-a))
-
-
-def assert_fails_naming(grade, *words):
-    assert grade.status == "FAIL", grade
-    for word in words:
-        assert word in grade.detail, grade
 
 
 # --- sparsity_kl ---------------------------------------------------------------------

@@ -7,16 +7,11 @@ and its FAIL line must name the mistake.
 import numpy as np
 
 from nanoae.exercises import ch05_contractive as graders
+from grading_asserts import assert_fails_naming
 
 
 def sigmoid(a):
     return 1 / (1 + np.exp(-a))
-
-
-def assert_fails_naming(grade, *words):
-    assert grade.status == "FAIL", grade
-    for word in words:
-        assert word in grade.detail, grade
 
 
 # --- sigmoid_jacobian ------------------------------------------------------------------

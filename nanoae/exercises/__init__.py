@@ -111,12 +111,18 @@ def diagnose(got, mistakes, mismatch):
     """
     got = as_numpy(got)
     for wrong, hint in mistakes:
-        if wrong is None or as_numpy(wrong).size != got.size:
-            continue
-        wrong = as_numpy(wrong).reshape(got.shape)
-        if float(abs(got - wrong).max()) <= 1e-6 * max(1e-12, float(abs(wrong).max())):
+        if wrong is not None and as_numpy(wrong).size == got.size \
+                and matches(got, as_numpy(wrong).reshape(got.shape)):
             raise Mismatch(f"{hint} ({mismatch})") from None
     raise mismatch
+
+
+def matches(got, wrong):
+    """Whether answer ``got`` equals the mistaken answer ``wrong`` (same shape, values to 1e-6)."""
+    got, wrong = as_numpy(got), as_numpy(wrong)
+    if wrong.shape != got.shape:
+        return False
+    return float(abs(got - wrong).max()) <= 1e-6 * max(1e-12, float(abs(wrong).max()))
 
 
 def scalar_answer(out, hint=""):

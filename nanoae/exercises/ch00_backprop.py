@@ -18,7 +18,7 @@ and must be caught by its values. When an answer is wrong, the grader also
 tries the usual mistakes and names the one the answer matches.
 """
 from nanoae import backend
-from nanoae.exercises import diagnose, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
+from nanoae.exercises import matches, diagnose, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
 from nanoae.tensor import Function, Tensor
 
 TOL = 1e-6
@@ -28,14 +28,6 @@ xp = backend.array_module_for("cpu")  # references are computed on the CPU, in f
 
 def _sigmoid(a):
     return 1 / (1 + xp.exp(-a))
-
-
-def _matches(got, wrong):
-    """Whether ``got`` equals the mistake ``wrong`` (same shape, same values to 1e-6)."""
-    wrong = as_numpy(wrong)
-    if wrong.shape != got.shape:
-        return False
-    return float(abs(got - wrong).max()) <= 1e-6 * max(float(abs(wrong).max()), 1e-12)
 
 
 # --- exercise 1: the backward of a sigmoid ---------------------------------------------
@@ -162,7 +154,7 @@ def grade_linear_backward(linear_backward):
             }
             for name, g in zip(("grad_x", "grad_W", "grad_b"), got):
                 for wrong, hint in mistakes[name]:
-                    if wrong is not None and _matches(g, wrong):
+                    if wrong is not None and matches(g, wrong):
                         raise Mismatch(f"{hint} ({mismatch})") from None
             raise
     return "grad_x, grad_W and grad_b match finite differences (random upstream gradient, float64)"

@@ -13,7 +13,7 @@ answer matches.
 import itertools
 
 from nanoae import backend
-from nanoae.exercises import Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
+from nanoae.exercises import matches, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
 from nanoae.tensor import Function, Tensor, grad
 
 TOL = 1e-6
@@ -22,13 +22,6 @@ xp = backend.array_module_for("cpu")  # references are computed on the CPU, in f
 
 def _sigmoid(a):
     return 1 / (1 + xp.exp(-a))
-
-
-def _matches(got, wrong):
-    wrong = as_numpy(wrong)
-    if wrong.shape != got.shape:
-        return False
-    return float(abs(got - wrong).max()) <= 1e-6 * max(float(abs(wrong).max()), 1e-12)
 
 
 # --- exercise 1: SiLU as a Function ------------------------------------------------------
@@ -71,7 +64,7 @@ def grade_SiLU(SiLU):
                     (upstream * x * s * (1 - s), "the product rule's first term, sigmoid(x), is missing"),
                     (upstream * s * (1 - x * (1 - s)), "a sign error in the product rule: "
                                                        "dy/dx = sigmoid(x) (1 + x (1 - sigmoid(x)))")):
-                if _matches(got, wrong):
+                if matches(got, wrong):
                     raise Mismatch(f"{hint} ({mismatch})") from None
             raise
     return (passed_within(worst, TOL) + " in the forward; backward matches finite differences "
@@ -115,7 +108,7 @@ def _wrong_axes_hint(got, g, shape, right_axes):
             if set(axes) == set(right_axes):
                 continue
             summed = g.sum(axis=axes)
-            if summed.size == got.size and _matches(got, summed.reshape(got.shape)):
+            if summed.size == got.size and matches(got, summed.reshape(got.shape)):
                 return (f"you summed over axes {axes} of the gradient, shape {g.shape}; to get shape "
                         f"{shape} sum over axes {tuple(right_axes)}")
     return None
@@ -145,7 +138,7 @@ def grade_sum_to(sum_to):
             lead = len(grad_shape) - len(shape)
             right_axes = tuple(range(lead)) + tuple(lead + j for j, n in enumerate(shape)
                                                     if n == 1 and grad_shape[lead + j] != 1)
-            if right_axes and _matches(got, expected * expected.size / g.size):
+            if right_axes and matches(got, expected * expected.size / g.size):
                 raise Mismatch(f"you averaged: sum instead, each copy of an input entry passes its whole "
                                f"gradient back ({mismatch})") from None
             hint = _wrong_axes_hint(got, g, shape, right_axes)

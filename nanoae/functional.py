@@ -61,6 +61,27 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
+def cross_entropy(logits, target, reduction="mean"):
+    """-log softmax(logits)[target]: the loss of a classifier over C classes.
+
+    ``logits`` (N, C) are unnormalised scores, ``target`` (N,) the integer
+    class of each row. Built from :func:`log_softmax` and indexing, so its
+    gradient, softmax(logits) - onehot(target), comes from those ops' backwards.
+    """
+    target = logits.xp.asarray(target.data if isinstance(target, Tensor) else target)  # labels may come from NumPy
+    if logits.ndim != 2 or target.shape != (logits.shape[0],):
+        raise ShapeError(f"cross_entropy: expected logits (N, C) and target (N,), "
+                         f"got logits {logits.shape} and target {target.shape}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: target must hold integer class labels, got dtype {target.dtype}")
+    if target.size and (int(target.min()) < 0 or int(target.max()) >= logits.shape[1]):
+        raise ValueError(f"cross_entropy: target labels must be in [0, {logits.shape[1]}), "
+                         f"got {int(target.min())}..{int(target.max())}")
+    rows = logits.xp.arange(len(target))
+    loss = -log_softmax(logits, axis=1)[rows, target]             # (N,)
+    return _reduce(loss, reduction, "cross_entropy")
+
+
 def binary_cross_entropy(input, target, reduction="mean"):
     """-(t ln p + (1 - t) ln(1 - p)) for probabilities p = ``input`` in [0, 1].
 

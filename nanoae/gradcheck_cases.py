@@ -101,6 +101,7 @@ CASES = [
     Case("reparameterize", F.reparameterize, [((4, 3), R), ((4, 3), R), ((4, 3), R)]),
     Case("kl_bernoulli", lambda rho_hat: F.kl_bernoulli(0.1, rho_hat), [((6,), P)]),
     Case("log_softmax", F.log_softmax, [((3, 5), R)]),
+    Case("cross_entropy", lambda logits: F.cross_entropy(logits, numpy.array([0, 2, 1, 2])), [((4, 3), R)]),
 ]
 
 

@@ -216,3 +216,36 @@ def test_log_softmax_is_finite_for_huge_inputs_in_float32(xp):
 def test_softmax_gradients_match_numerical(xp, fn):
     x = xp.asarray(np.random.default_rng(9).standard_normal((3, 5)))
     assert nanoae.gradcheck(fn, [x])
+
+
+# --- cross-entropy -------------------------------------------------------------------
+
+def test_cross_entropy_matches_minus_log_softmax_at_the_label(xp):
+    rng = np.random.default_rng(10)
+    logits, labels = rng.standard_normal((6, 4)) * 3, rng.integers(0, 4, 6)
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    per_row = -log_p[np.arange(6), labels]
+    for reduction, expected in (("none", per_row), ("sum", per_row.sum()), ("mean", per_row.mean())):
+        got = F.cross_entropy(tensor(xp, logits), xp.asarray(labels), reduction=reduction).numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_cross_entropy_gradient_is_softmax_minus_one_hot_times_upstream(xp):
+    rng = np.random.default_rng(11)
+    logits, labels, upstream = rng.standard_normal((5, 3)), rng.integers(0, 3, 5), rng.standard_normal(5)
+    x = tensor(xp, logits, requires_grad=True)
+    F.cross_entropy(x, labels, reduction="none").backward(xp.asarray(upstream))
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(x.grad.numpy(), (p - np.eye(3)[labels]) * upstream[:, None], rtol=1e-10)
+    assert nanoae.gradcheck(lambda z: F.cross_entropy(z, labels), [xp.asarray(logits)])
+
+
+@pytest.mark.parametrize("labels, error, words", [
+    (np.array([0, 1]), nanoae.ShapeError, "target (N,)"),
+    (np.array([0.0, 1.0, 2.0]), TypeError, "integer"),
+    (np.array([0, 3, 1]), ValueError, "[0, 3)"),
+    (np.array([0, -1, 1]), ValueError, "[0, 3)"),
+])
+def test_cross_entropy_rejects_bad_targets_naming_the_problem(labels, error, words):
+    with pytest.raises(error, match=words.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        F.cross_entropy(nanoae.tensor(np.zeros((3, 3))), labels)

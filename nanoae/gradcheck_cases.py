@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy
 
 from nanoae import functional as F, ops
+from nanoae.ops.conv import Conv2dWeightGrad
 
 
 @dataclass
@@ -93,6 +94,19 @@ CASES = [
     Case("chunk (one piece unused)", lambda x: ops.chunk(x, 2, axis=0)[1], [((4, 3), R)]),
     Case("broadcast_to", lambda x: ops.broadcast_to(x, (2, 3, 4)), [((3, 1), R)]),
     Case("sum_to", lambda x: ops.sum_to(x, (3, 1)), [((2, 3, 4), R)]),
+    # convolutions and pooling, images (N, C, H, W)
+    Case("conv2d (padding 1)", lambda x, w, b: ops.conv2d(x, w, b, padding=1),
+         [((2, 2, 4, 4), R), ((3, 2, 3, 3), R), ((3,), R)]),
+    Case("conv2d (stride 2, 3x2 kernel)", lambda x, w: ops.conv2d(x, w, stride=2),
+         [((2, 2, 5, 6), R), ((3, 2, 3, 2), R)]),
+    Case("conv_transpose2d (stride 2, output_padding 1)",
+         lambda x, w, b: ops.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+         [((2, 3, 3, 3), R), ((3, 2, 3, 3), R), ((2,), R)]),
+    Case("conv2d weight gradient (its double backward)",
+         lambda x, gy: Conv2dWeightGrad((3, 3), (2, 2), (1, 1))(x, gy), [((2, 2, 5, 5), R), ((2, 3, 3, 3), R)]),
+    Case("max_pool2d (2x2)", lambda x: ops.max_pool2d(x, 2), [((2, 2, 4, 4), R)]),
+    Case("max_pool2d (3x3, stride 2: overlapping)", lambda x: ops.max_pool2d(x, 3, stride=2), [((1, 2, 5, 5), R)]),
+    Case("upsample_nearest (x2)", lambda x: ops.upsample_nearest(x, 2), [((2, 2, 3, 3), R)]),
     # losses and the VAE's pieces
     Case("mse_loss", F.mse_loss, [((4, 5), R), ((4, 5), R)]),
     Case("binary_cross_entropy", F.binary_cross_entropy, [((4, 5), P), ((4, 5), P)]),

@@ -1,0 +1,192 @@
+"""How fast is a convolution layer in nanoae, next to a plain-NumPy im2col written here?
+
+One layer's forward and backward (the output, then the gradients with respect
+to the input, the weight and the bias for a random upstream gradient),
+float32, for the layers of a small MNIST autoencoder:
+
+- encoder: conv 1 -> 16 channels on 28x28 (k=3, stride 1, padding 1),
+  conv 16 -> 32 on 14x14 (k=3, stride 2, padding 1, giving 7x7);
+- decoder: transposed conv 32 -> 16 from 7x7 to 14x14 (k=3, stride 2,
+  padding 1, output_padding 1).
+
+Two ways, in the same run:
+
+- nanoae: ``F.conv2d`` / ``F.conv_transpose2d`` and ``nanoae.grad``, as a user writes it;
+- plain NumPy: im2col as a textbook writes it, one row per output pixel
+  (``sliding_window_view`` and a copy), one matrix product forward, two
+  backward, col2im with one strided slice per kernel offset; no graph and no
+  checks. A transposed convolution is the conv's input gradient, and its
+  gradients are a conv forward and a weight gradient, so the same functions
+  compute it. (nanoae lays its columns out the other way round, channels
+  first, one column per output pixel, and so does one matrix product for the
+  whole batch on contiguous blocks; which layout is faster depends on the
+  layer's sizes.)
+
+First both must agree on every output and gradient (to float32 precision);
+then they are timed in rounds of ``--repeat`` calls, taking turns, so that a
+machine that slows down for a while slows both. The script prints the median
+time per forward+backward and the ratio nanoae / NumPy for each layer.
+
+    python benchmarks/conv.py [--batch 64] [--rounds 15] [--repeat 5] [--quick]
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+import nanoae
+from nanoae import Tensor, functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vae_epoch import keep_freed_memory, machine  # noqa: E402  (the same machine line and malloc setting)
+
+# name, kind, (C_in, C_out), H, k, stride, padding, output_padding
+LAYERS = [
+    ("conv 1->16, 28x28, s1", "conv", (1, 16), 28, 3, 1, 1, 0),
+    ("conv 16->32, 14x14, s2", "conv", (16, 32), 14, 3, 2, 1, 0),
+    ("convT 32->16, 7x7, s2", "transpose", (32, 16), 7, 3, 2, 1, 1),
+]
+
+
+# --- the plain-NumPy reference -----------------------------------------------------------------
+
+def np_im2col(x, k, s, p):
+    """x (N, C, H, W) -> rows (N Ho Wo, C k k), one row per output pixel, and (Ho, Wo)."""
+    xpad = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+    windows = sliding_window_view(xpad, (k, k), axis=(2, 3))[:, :, ::s, ::s]   # (N, C, Ho, Wo, k, k) view
+    n, c, ho, wo = windows.shape[:4]
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * k * k), (ho, wo)
+
+
+def np_col2im(rows, shape, k, s, p, out_size):
+    """The adjoint of np_im2col: rows (N Ho Wo, C k k) added back onto their windows -> (N, C, H, W)."""
+    n, c, h, w = shape
+    ho, wo = out_size
+    cols = rows.reshape(n, ho, wo, c, k, k)
+    xpad = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=rows.dtype)
+    for i in range(k):
+        for j in range(k):
+            window = (slice(None), slice(None), slice(i, i + s * (ho - 1) + 1, s), slice(j, j + s * (wo - 1) + 1, s))
+            xpad[window] += cols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+    return xpad[:, :, p:p + h, p:p + w]
+
+
+def np_conv_forward(x, w, b, s, p):
+    """y = conv2d(x, w) + b; also returns the rows, kept for the backward pass."""
+    c_out, k = w.shape[0], w.shape[2]
+    rows, (ho, wo) = np_im2col(x, k, s, p)
+    y = rows @ w.reshape(c_out, -1).T + b                                    # (N Ho Wo, C_out)
+    return y.reshape(len(x), ho, wo, c_out).transpose(0, 3, 1, 2), rows
+
+
+def np_conv_backward(gy, rows, x_shape, w, s, p):
+    """(gx, gw, gb) of conv2d from the upstream gradient gy (N, C_out, Ho, Wo)."""
+    c_out, k = w.shape[0], w.shape[2]
+    g = gy.transpose(0, 2, 3, 1).reshape(-1, c_out)                          # (N Ho Wo, C_out)
+    gw = (g.T @ rows).reshape(w.shape)
+    gx = np_col2im(g @ w.reshape(c_out, -1), x_shape, k, s, p, gy.shape[2:])
+    return gx, gw, g.sum(axis=0)
+
+
+def np_conv(x, w, b, gy, s, p):
+    y, rows = np_conv_forward(x, w, b, s, p)
+    return (y,) + np_conv_backward(gy, rows, x.shape, w, s, p)
+
+
+def np_conv_transpose(x, w, b, gy, s, p, op):
+    """y = conv_transpose2d(x, w) + b and its gradients (gx, gw, gb) for the upstream gradient gy.
+
+    With w (C_in, C_out, k, k) read as the weight of a conv2d from C_out to C_in
+    channels, y is that conv's input gradient for "upstream gradient" x (col2im
+    of x W), gx is that conv applied to gy, and gw correlates x with gy's windows.
+    """
+    n, c_in, h, wd = x.shape
+    c_out, k = w.shape[1], w.shape[2]
+    out = ((h - 1) * s - 2 * p + k + op, (wd - 1) * s - 2 * p + k + op)
+    g = x.transpose(0, 2, 3, 1).reshape(-1, c_in)                            # (N H W, C_in)
+    y = np_col2im(g @ w.reshape(c_in, -1), (n, c_out) + out, k, s, p, (h, wd)) + b.reshape(-1, 1, 1)
+    gx, rows = np_conv_forward(gy, w, np.zeros(c_in, dtype=x.dtype), s, p)  # conv2d(gy, w)
+    gw = (g.T @ rows).reshape(w.shape)                                        # x correlated with gy
+    return y, gx, gw, gy.sum(axis=(0, 2, 3))
+
+
+# --- nanoae --------------------------------------------------------------------------------
+
+def nanoae_layer(kind, x, w, b, gy, s, p, op):
+    x, w, b = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    if kind == "conv":
+        y = F.conv2d(x, w, b, stride=s, padding=p)
+    else:
+        y = F.conv_transpose2d(x, w, b, stride=s, padding=p, output_padding=op)
+    gx, gw, gb = nanoae.grad(y, [x, w, b], grad_output=Tensor(gy))
+    return y.data, gx.data, gw.data, gb.data
+
+
+def reference_layer(kind, x, w, b, gy, s, p, op):
+    return np_conv(x, w, b, gy, s, p) if kind == "conv" else np_conv_transpose(x, w, b, gy, s, p, op)
+
+
+def make_inputs(kind, channels, h, k, s, p, op, batch, rng):
+    c_in, c_out = channels
+    w_shape = (c_out, c_in, k, k) if kind == "conv" else (c_in, c_out, k, k)
+    h_out = (h + 2 * p - k) // s + 1 if kind == "conv" else (h - 1) * s - 2 * p + k + op
+    x = rng.standard_normal((batch, c_in, h, h), dtype=np.float32)
+    w = rng.standard_normal(w_shape, dtype=np.float32) / np.sqrt(c_in * k * k).astype(np.float32)
+    b = rng.standard_normal(c_out, dtype=np.float32)
+    gy = rng.standard_normal((batch, c_out, h_out, h_out), dtype=np.float32)
+    return x, w, b, gy
+
+
+def check_agreement(name, ours, theirs):
+    """Output, gx, gw and gb agree to float32 precision (relative to the largest entry of each)."""
+    for label, a, e in zip(("output", "input gradient", "weight gradient", "bias gradient"), ours, theirs):
+        assert a.shape == e.shape, f"{name}: {label} has shape {a.shape}, reference {e.shape}"
+        error = np.abs(a - e).max() / np.abs(e).max()
+        assert error < 1e-5, f"{name}: {label} differs from the NumPy reference (relative error {error:.1e})"
+
+
+def timed(fn, repeat):
+    start = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (time.perf_counter() - start) / repeat
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=15, help="timed rounds of each, taking turns")
+    parser.add_argument("--repeat", type=int, default=5, help="forward+backward calls per round")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: batch 8, 3 rounds of 1 call")
+    parser.add_argument("--default-malloc", action="store_true", help="leave glibc's malloc as it is")
+    args = parser.parse_args()
+    if args.quick:
+        args.batch, args.rounds, args.repeat = 8, 3, 1
+    malloc = "default malloc" if args.default_malloc or not keep_freed_memory() else "malloc keeps freed memory"
+    print(f"conv layer forward+backward, batch {args.batch}, float32; {machine()}; {malloc}; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    rng = np.random.default_rng(0)
+    ratios = []
+    for name, kind, channels, h, k, s, p, op in LAYERS:
+        inputs = make_inputs(kind, channels, h, k, s, p, op, args.batch, rng)
+        runs = {"nanoae": lambda: nanoae_layer(kind, *inputs, s, p, op),
+                "NumPy": lambda: reference_layer(kind, *inputs, s, p, op)}
+        check_agreement(name, runs["nanoae"](), runs["NumPy"]())
+        times = {label: [] for label in runs}
+        for r in range(args.rounds):
+            for label in (list(runs) if r % 2 == 0 else reversed(list(runs))):  # neither always goes first
+                times[label].append(timed(runs[label], args.repeat))
+        median = {label: statistics.median(t) for label, t in times.items()}
+        ratios.append(median["nanoae"] / median["NumPy"])
+        print(f"{name:<24} output and gradients agree; median of {args.rounds} rounds: "
+              f"nanoae {median['nanoae'] * 1000:7.2f} ms, NumPy {median['NumPy'] * 1000:7.2f} ms, "
+              f"ratio nanoae / NumPy = {ratios[-1]:.3f}")
+    print(f"all layers: ratio nanoae / NumPy = {statistics.geometric_mean(ratios):.3f} (geometric mean)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,386 @@
+"""Convolutions and the image ops around them: conv2d, conv_transpose2d, max_pool2d, upsample_nearest.
+
+Images are (N, C, H, W) as in PyTorch. A 2-D convolution with weight w of
+shape (C_out, C_in, kH, kW), stride s and zero padding p is
+
+    y[n, o, a, b] = sum_{c, i, j} w[o, c, i, j] * xpad[n, c, s a + i, s b + j]  (+ bias[o])
+
+with xpad the input padded by p zeros on each side, and H_out = (H + 2p - kH) // s + 1.
+
+**im2col.** Copy every window of the input into a column:
+``cols[c, i, j, n, a, b] = xpad[n, c, s a + i, s b + j]``. Then the sum above is
+one matrix product for the whole batch, the weight as a (C_out, C_in kH kW)
+matrix times the columns as a (C_in kH kW, N H_out W_out) matrix, giving
+(C_out, N H_out W_out), which is y with its first two axes swapped. Copying
+takes one strided slice per kernel offset (i, j): kH kW slices, each as big as
+the output. (The batch axis comes after the channels so that the columns are
+one matrix and each slice is one contiguous block; the result y is returned
+as a view with the axes swapped back, without a copy.)
+
+**col2im** goes the other way: it adds each column back onto the window it
+came from. Windows overlap when s < k, so elements get several contributions,
+which add up. col2im is the adjoint (transpose) of im2col:
+<im2col(x), c> = <x, col2im(c)>.
+
+**Three ops, each the others' gradients.** conv2d is linear in x, so its
+gradient with respect to x is its adjoint, "conv2d transposed": the
+columns W^T dy put back with col2im. That map is itself a useful layer, the
+transposed convolution that decoders use to make images larger, so it is an
+op of its own, ``conv_transpose2d``. Then
+
+- d conv2d / dx           = conv_transpose2d (with the same weight, stride and padding),
+- d conv_transpose2d / dx = conv2d,
+- d conv2d / dw  (and d conv_transpose2d / dw) = a correlation of the input with dy,
+  :class:`Conv2dWeightGrad`, whose own gradients are conv2d and conv_transpose2d again.
+
+Every backward below is written with these ops, so gradients of gradients work.
+
+The helpers use only the array module ``xp`` (slicing, zeros, matmul), so the
+same lines run on NumPy and CuPy.
+"""
+from nanoae.tensor import Function, ShapeError
+from nanoae.ops.shape import getitem, reshape
+
+
+# --- im2col and col2im --------------------------------------------------------------------------
+
+def _pair(value, name, op, minimum):
+    """An int or a pair of ints as a pair (for the height and width axes)."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(isinstance(v, int) and v >= minimum for v in pair):
+        raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return pair
+
+
+def _window_slices(kernel, stride, out_size):
+    """For each kernel offset (i, j), the slices of the padded input that it meets in every window."""
+    (kh, kw), (sh, sw), (ho, wo) = kernel, stride, out_size
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh),
+                         slice(j, j + sw * (wo - 1) + 1, sw))
+
+
+def im2col(x, kernel, stride, padding, out_size, xp):
+    """The windows of x (N, C, H, W) as columns: (C, kH, kW, N, H_out, W_out).
+
+    cols[c, i, j, n, a, b] = xpad[n, c, s a + i, s b + j], one strided slice per (i, j).
+    """
+    n, c, h, w = x.shape
+    (ph, pw), (kh, kw) = padding, kernel
+    xpad = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=x.dtype)   # channels first, then the batch
+    xpad[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
+    cols = xp.empty((c, kh, kw, n) + tuple(out_size), dtype=x.dtype)
+    for i, j, window in _window_slices(kernel, stride, out_size):
+        cols[:, i, j] = xpad[window]
+    return cols
+
+
+def col2im(cols, size, stride, padding, xp):
+    """Add the columns (C, kH, kW, N, H_in, W_in) back onto their windows: an image (N, C, H, W).
+
+    The adjoint of :func:`im2col`: an element of the image receives the sum of
+    every column entry that was copied from it; padding is cut off at the end.
+    The image is a view of a (C, N, H, W) array with its first two axes swapped.
+    """
+    c, kh, kw, n, hi, wi = cols.shape
+    (h, w), (ph, pw) = size, padding
+    out = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i, j, window in _window_slices((kh, kw), stride, (hi, wi)):
+        out[window] += cols[:, i, j]
+    return out[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+
+
+def _unreached(x_shape, kernel, stride, padding, y_shape):
+    """The rows and columns of the padded input that no window of a conv reaches (x -> y).
+
+    (H + 2p - k) // s rounds down, so up to s - 1 rows at the bottom (and
+    columns at the right) take no part; conv_transpose2d must add them back as
+    ``output_padding`` to map a gradient of y's shape to one of x's.
+    """
+    return tuple(x_shape[2 + d] + 2 * padding[d] - kernel[d] - (y_shape[2 + d] - 1) * stride[d] for d in range(2))
+
+
+# --- the ops ----------------------------------------------------------------------------------
+
+class Conv2d(Function):
+    """y = conv2d(x, w) + b for x (N, C_in, H, W), w (C_out, C_in, kH, kW), b (C_out,): (N, C_out, H_out, W_out).
+
+        y[n, o, a, b] = sum_{c,i,j} w[o, c, i, j] xpad[n, c, s a + i, s b + j] + b[o]
+
+    dx = conv_transpose2d(dy, w)   (the adjoint of the map x -> y, output_padding chosen to give x's size)
+    dw[o, c, i, j] = sum_{n,a,b} dy[n, o, a, b] xpad[n, c, s a + i, s b + j]   (Conv2dWeightGrad)
+    db[o] = sum_{n,a,b} dy[n, o, a, b]
+    """
+
+    def __init__(self, stride, padding):
+        self.stride, self.padding = stride, padding
+
+    def forward(self, x, weight, bias=None):
+        n, c_out = x.shape[0], weight.shape[0]
+        out_size = conv2d_output_size(x.shape[2:], weight.shape[2:], self.stride, self.padding)
+        cols = im2col(x, weight.shape[2:], self.stride, self.padding, out_size, self.xp)  # (C_in, kH, kW, N, Ho, Wo)
+        y = weight.reshape(c_out, -1) @ cols.reshape(-1, n * out_size[0] * out_size[1])  # (C_out, N Ho Wo)
+        y = y.reshape((c_out, n) + out_size).transpose(1, 0, 2, 3)              # (N, C_out, Ho, Wo)
+        if bias is not None:
+            y += bias.reshape(-1, 1, 1)
+        return y
+
+    def backward(self, gy):
+        x, weight, *bias = self.inputs
+        kernel = weight.shape[2:]
+        gx = gw = gb = None
+        if x.requires_grad:
+            unreached = _unreached(x.shape, kernel, self.stride, self.padding, gy.shape)
+            gx = ConvTranspose2d(self.stride, self.padding, unreached)(gy, weight)
+        if weight.requires_grad:
+            gw = Conv2dWeightGrad(kernel, self.stride, self.padding)(x, gy)
+        if bias and bias[0].requires_grad:
+            gb = gy.sum(axis=(0, 2, 3))
+        return (gx, gw, gb) if bias else (gx, gw)
+
+
+class ConvTranspose2d(Function):
+    """y = conv_transpose2d(x, w) + b for x (N, C_in, H, W), w (C_in, C_out, kH, kW), b (C_out,).
+
+    The adjoint of conv2d with the same weight: every input pixel x[n, c, a, b]
+    adds the kernel w[c, :, :, :] times itself onto the window of the output at
+    (s a - p, s b - p), which is what conv2d's backward does with dy:
+
+        ypad[n, o, s a + i, s b + j] += sum_c x[n, c, a, b] w[c, o, i, j],   y = ypad without its p-borders
+
+    H_out = (H - 1) s - 2p + kH + output_padding; output_padding (< s) adds rows
+    at the bottom (and columns at the right) that no window reaches, so that a
+    conv2d with stride s, whose output size rounds down, can be undone exactly.
+
+    dx = conv2d(dy, w)   (the adjoint of the adjoint)
+    dw[c, o, i, j] = sum_{n,a,b} x[n, c, a, b] dypad[n, o, s a + i, s b + j]   (Conv2dWeightGrad with dy as input)
+    db[o] = sum_{n,a,b} dy[n, o, a, b]
+    """
+
+    def __init__(self, stride, padding, output_padding):
+        self.stride, self.padding, self.output_padding = stride, padding, output_padding
+
+    def forward(self, x, weight, bias=None):
+        n, c_in, h, w = x.shape
+        _, c_out, kh, kw = weight.shape
+        out_size = conv_transpose2d_output_size((h, w), (kh, kw), self.stride, self.padding, self.output_padding)
+        x_rows = x.transpose(1, 0, 2, 3).reshape(c_in, n * h * w)                 # (C_in, N H W)
+        cols = weight.reshape(c_in, -1).T @ x_rows                                 # (C_out kH kW, N H W)
+        y = col2im(cols.reshape(c_out, kh, kw, n, h, w), out_size, self.stride, self.padding, self.xp)
+        if bias is not None:
+            y += bias.reshape(-1, 1, 1)
+        return y
+
+    def backward(self, gy):
+        x, weight, *bias = self.inputs
+        gx = gw = gb = None
+        if x.requires_grad:
+            gx = Conv2d(self.stride, self.padding)(gy, weight)
+        if weight.requires_grad:
+            gw = Conv2dWeightGrad(weight.shape[2:], self.stride, self.padding)(gy, x)
+        if bias and bias[0].requires_grad:
+            gb = gy.sum(axis=(0, 2, 3))
+        return (gx, gw, gb) if bias else (gx, gw)
+
+
+class Conv2dWeightGrad(Function):
+    """dw = the gradient of conv2d with respect to its weight, from its input x and output gradient dy:
+
+        dw[o, c, i, j] = sum_{n,a,b} dy[n, o, a, b] xpad[n, c, s a + i, s b + j]   -> (C_out, C_in, kH, kW)
+
+    im2col of x, then one matrix product: dy as (C_out, N H_out W_out) times the
+    columns transposed. (The columns are computed again rather than kept from the
+    forward pass, where they would hold kH kW copies of the input until backward.)
+
+    It is linear in x and in dy. For an upstream gradient g shaped like w,
+    <dw(x, dy), g> = <dy, conv2d(x, g)> = <x, conv_transpose2d(dy, g)>, so
+
+        d<dw, g>/d(dy) = conv2d(x, g),   d<dw, g>/dx = conv_transpose2d(dy, g).
+    """
+
+    def __init__(self, kernel, stride, padding):
+        self.kernel, self.stride, self.padding = tuple(kernel), stride, padding
+
+    def forward(self, x, gy):
+        c_in, c_out = x.shape[1], gy.shape[1]
+        cols = im2col(x, self.kernel, self.stride, self.padding, gy.shape[2:], self.xp)
+        cols = cols.reshape(-1, gy.size // c_out)                                # (C_in kH kW, N Ho Wo)
+        gy_rows = gy.transpose(1, 0, 2, 3).reshape(c_out, -1)                    # (C_out, N Ho Wo)
+        return (gy_rows @ cols.T).reshape((c_out, c_in) + self.kernel)
+
+    def backward(self, ggw):
+        x, gy = self.inputs
+        g_x = g_gy = None
+        if x.requires_grad:
+            unreached = _unreached(x.shape, self.kernel, self.stride, self.padding, gy.shape)
+            g_x = ConvTranspose2d(self.stride, self.padding, unreached)(gy, ggw)
+        if gy.requires_grad:
+            g_gy = Conv2d(self.stride, self.padding)(x, ggw)
+        return g_x, g_gy
+
+
+class MaxPool2d(Function):
+    """y[n, c, a, b] = max over the window x[n, c, s a : s a + k, s b : s b + k] (no padding).
+
+    dy/dx = 1 at the window's maximum, 0 elsewhere. Where several elements of a
+    window tie for the maximum, the whole gradient goes to the first of them in
+    row-major order (as in PyTorch): the gradient of pooling is a selection.
+    An element that is the maximum of several overlapping windows (s < k)
+    receives the sum of their gradients.
+
+    The forward pass records where each maximum came from; the backward scatters
+    dy there (:class:`MaxPool2dBackward`), whose own gradient gathers from there again.
+    """
+
+    def __init__(self, kernel, stride):
+        self.kernel, self.stride = kernel, stride
+
+    def forward(self, x):
+        xp = self.xp
+        out_size = conv2d_output_size(x.shape[2:], self.kernel, self.stride, (0, 0))
+        windows = im2col(x, self.kernel, self.stride, (0, 0), out_size, xp)      # (C, kH, kW, N, Ho, Wo)
+        windows = windows.reshape((x.shape[1], -1, x.shape[0]) + out_size)       # (C, kH kW, N, Ho, Wo)
+        first = windows.argmax(axis=1).transpose(1, 0, 2, 3)                     # first maximum: (N, C, Ho, Wo)
+        # Where each maximum is in x: row s a + i and column s b + j for offset (i, j) = divmod(first, kW).
+        i, j = first // self.kernel[1], first % self.kernel[1]
+        rows = self.stride[0] * xp.arange(out_size[0]).reshape(-1, 1) + i
+        cols = self.stride[1] * xp.arange(out_size[1]) + j
+        n, c = xp.arange(x.shape[0]).reshape(-1, 1, 1, 1), xp.arange(x.shape[1]).reshape(-1, 1, 1)
+        self.index = (n, c, rows, cols)                     # broadcast together: (N, C, Ho, Wo) positions
+        return x[self.index]
+
+    def backward(self, gy):
+        overlapping = self.stride[0] < self.kernel[0] or self.stride[1] < self.kernel[1]
+        return MaxPool2dBackward(self.index, self.inputs[0].shape, overlapping)(gy)
+
+
+class MaxPool2dBackward(Function):
+    """dx = zeros with each dy added at the position of its window's maximum (overlaps add up).
+
+    Linear in dy; its adjoint, and so its backward, reads ggx at those positions again.
+    """
+
+    def __init__(self, index, shape, overlapping):
+        self.index, self.shape, self.overlapping = index, shape, overlapping
+
+    def forward(self, gy):
+        gx = self.xp.zeros(self.shape, dtype=gy.dtype)
+        if self.overlapping:
+            self.xp.add.at(gx, self.index, gy)  # a maximum shared by several windows gets every share
+        else:
+            gx[self.index] = gy  # each position is the maximum of one window at most
+        return gx
+
+    def backward(self, ggx):
+        return getitem(ggx, self.index)
+
+
+class UpsampleNearest(Function):
+    """y = x with each pixel repeated into an f x f block: y[n, c, f a + i, f b + j] = x[n, c, a, b].
+
+    dx[n, c, a, b] = sum of dy over the block of (a, b), i.e. dy reshaped to
+    (N, C, H, f, W, f) and summed over both f axes.
+    """
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        f = self.scale
+        blocks = self.xp.broadcast_to(x.reshape(n, c, h, 1, w, 1), (n, c, h, f, w, f))
+        return blocks.reshape(n, c, h * f, w * f)
+
+    def backward(self, gy):
+        n, c, h, w = self.inputs[0].shape
+        f = self.scale
+        return reshape(gy, (n, c, h, f, w, f)).sum(axis=(3, 5))
+
+
+# --- sizes and checks ---------------------------------------------------------------------------
+
+def conv2d_output_size(size, kernel, stride, padding):
+    """(H_out, W_out) = (H + 2p - k) // s + 1 for each axis."""
+    return tuple((size[d] + 2 * padding[d] - kernel[d]) // stride[d] + 1 for d in range(2))
+
+
+def conv_transpose2d_output_size(size, kernel, stride, padding, output_padding):
+    """(H_out, W_out) = (H - 1) s - 2p + k + output_padding for each axis."""
+    return tuple((size[d] - 1) * stride[d] - 2 * padding[d] + kernel[d] + output_padding[d] for d in range(2))
+
+
+def _check_image(op, x):
+    if x.ndim != 4:
+        raise ShapeError(f"{op}: input must be 4-D (N, C, H, W), got shape {x.shape}")
+
+
+def _check_weight(op, x, weight, bias, channel_axis, layout):
+    if weight.ndim != 4:
+        raise ShapeError(f"{op}: weight must be 4-D {layout}, got shape {weight.shape}")
+    if weight.shape[channel_axis] != x.shape[1]:
+        raise ShapeError(f"{op}: input has {x.shape[1]} channels (shape {x.shape}) but weight of shape "
+                         f"{weight.shape} {layout} expects {weight.shape[channel_axis]}")
+    c_out = weight.shape[1 - channel_axis]
+    if bias is not None and bias.shape != (c_out,):
+        raise ShapeError(f"{op}: bias must have shape ({c_out},) for weight of shape {weight.shape}, "
+                         f"got {bias.shape}")
+
+
+def _check_fits(op, x, kernel, padding, what="kernel"):
+    padded = tuple(x.shape[2 + d] + 2 * padding[d] for d in range(2))
+    if kernel[0] > padded[0] or kernel[1] > padded[1]:
+        raise ShapeError(f"{op}: {what} {kernel} is larger than the padded input {padded} "
+                         f"(input shape {x.shape}, padding {padding})")
+
+
+def _apply(function, x, weight, bias):
+    return function(x, weight) if bias is None else function(x, weight, bias)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-D convolution (cross-correlation, as in PyTorch) of x (N, C_in, H, W) with weight
+    (C_out, C_in, kH, kW) and optional bias (C_out,) -> (N, C_out, H_out, W_out),
+    H_out = (H + 2 padding - kH) // stride + 1. ``stride`` and ``padding`` are ints or (h, w) pairs."""
+    stride, padding = _pair(stride, "stride", "conv2d", 1), _pair(padding, "padding", "conv2d", 0)
+    _check_image("conv2d", x)
+    _check_weight("conv2d", x, weight, bias, 1, "(C_out, C_in, kH, kW)")
+    _check_fits("conv2d", x, weight.shape[2:], padding)
+    return _apply(Conv2d(stride, padding), x, weight, bias)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0):
+    """Transposed convolution of x (N, C_in, H, W) with weight (C_in, C_out, kH, kW) and optional
+    bias (C_out,) -> (N, C_out, H_out, W_out), H_out = (H - 1) stride - 2 padding + kH + output_padding.
+    The adjoint of conv2d (its gradient with respect to the input); with stride s it makes images
+    about s times larger. ``output_padding`` must be smaller than ``stride``."""
+    op = "conv_transpose2d"
+    stride, padding = _pair(stride, "stride", op, 1), _pair(padding, "padding", op, 0)
+    output_padding = _pair(output_padding, "output_padding", op, 0)
+    if output_padding[0] >= stride[0] or output_padding[1] >= stride[1]:
+        raise ValueError(f"{op}: output_padding {output_padding} must be smaller than stride {stride}")
+    _check_image(op, x)
+    _check_weight(op, x, weight, bias, 0, "(C_in, C_out, kH, kW)")
+    out_size = conv_transpose2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, output_padding)
+    if min(out_size) < 1:
+        raise ShapeError(f"{op}: input of shape {x.shape} with kernel {weight.shape[2:]}, stride {stride}, "
+                         f"padding {padding} gives an empty output {out_size}")
+    return _apply(ConvTranspose2d(stride, padding, output_padding), x, weight, bias)
+
+
+def max_pool2d(x, kernel_size, stride=None):
+    """The maximum of each kernel_size window of x (N, C, H, W), windows ``stride`` apart
+    (default: kernel_size, so they do not overlap); no padding. H_out = (H - k) // stride + 1."""
+    kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
+    stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
+    _check_image("max_pool2d", x)
+    _check_fits("max_pool2d", x, kernel, (0, 0), what="kernel_size")
+    return MaxPool2d(kernel, stride)(x)
+
+
+def upsample_nearest(x, scale_factor):
+    """x (N, C, H, W) -> (N, C, f H, f W), each pixel repeated into an f x f block (f an int >= 1)."""
+    if not isinstance(scale_factor, int) or scale_factor < 1:
+        raise ValueError(f"upsample_nearest: scale_factor must be an int >= 1, got {scale_factor!r}")
+    _check_image("upsample_nearest", x)
+    return UpsampleNearest(scale_factor)(x)

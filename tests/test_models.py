@@ -16,10 +16,13 @@ import pytest
 import nanoae
 from nanoae import backend, functional as F, optim
 from nanoae.models import (MODELS, VAE, Autoencoder, AutoencoderConfig, ContractiveAutoencoder,
-                           ContractiveConfig, DenoisingAutoencoder, DenoisingConfig, SparseAutoencoder,
+                           ContractiveConfig, ConvAutoencoder, DenoisingAutoencoder, DenoisingConfig, SparseAutoencoder,
                            SparseConfig, VAEConfig)
 
 TINY = {"input_dim": 6, "hidden": (5,), "latent_dim": 3}
+# The MLP autoencoders, which all take TINY's config fields. The convolutional and
+# the adversarial autoencoder have their own test files (test_conv_autoencoder.py, test_aae.py).
+DENSE = ["ae", "dae", "sparse", "cae", "vae"]
 # The weight each model puts on its second term, and that term's name.
 WEIGHTED_TERM = {"sparse": ("beta", "sparsity"), "cae": ("lam", "contractive"), "vae": ("beta", "kl")}
 
@@ -72,7 +75,7 @@ def weights_set_to(model, tensors):
 
 def test_models_dict_maps_each_name_to_its_class_and_config():
     assert MODELS == {"ae": Autoencoder, "dae": DenoisingAutoencoder, "sparse": SparseAutoencoder,
-                      "cae": ContractiveAutoencoder, "vae": VAE}
+                      "cae": ContractiveAutoencoder, "vae": VAE, "conv-ae": ConvAutoencoder}
     for name, cls in MODELS.items():
         assert cls.name == name
         assert isinstance(cls().config, cls.config_class)
@@ -89,7 +92,7 @@ def test_default_configs_are_the_documented_ones():
         ("decoder.2.weight", (784, 400)), ("decoder.2.bias", (784,))]
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", DENSE)
 def test_output_shapes_dtype_and_device(xp, name):
     model = tiny(name)
     x = pixels(xp, 4, 6)
@@ -112,7 +115,7 @@ def test_encode_gives_the_code_except_for_the_vae_which_gives_mu_and_log_var(xp)
     np.testing.assert_array_equal(vae.reconstruct(x).numpy(), vae.decode(mu).numpy())
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", DENSE)
 def test_loss_terms_are_per_example_scalars_and_total_is_their_weighted_sum(xp, name):
     weight, term = WEIGHTED_TERM.get(name, (None, None))
     model = tiny(name, **({weight: 2.5} if weight else {}))
@@ -123,7 +126,7 @@ def test_loss_terms_are_per_example_scalars_and_total_is_their_weighted_sum(xp, 
     assert total.item() == pytest.approx(expected, rel=1e-6)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", DENSE)
 def test_loss_is_summed_over_features_and_averaged_over_the_batch(name):
     """The same examples twice over give the same loss: a mean over examples, not a sum."""
     model = tiny(name, **({"noise_level": 0.0} if name == "dae" else {}))
@@ -144,7 +147,7 @@ def low_rank_images(xp, n=32, dim=20, rank=3, seed=0):
     return nanoae.Tensor(xp.asarray(1 / (1 + np.exp(-logits)), dtype="float32"))
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", DENSE)
 def test_loss_decreases_over_50_adam_steps(xp, name):
     model = MODELS[name](MODELS[name].config_class(input_dim=20, hidden=(16,), latent_dim=4))
     optimizer = optim.Adam(model.parameters(), lr=1e-2)
@@ -159,7 +162,7 @@ def test_loss_decreases_over_50_adam_steps(xp, name):
     assert np.mean(losses[-5:]) < 0.85 * np.mean(losses[:5])
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", DENSE)
 def test_loss_gradient_matches_finite_differences(xp, name):
     """d loss / d (every weight, and x) in float64, with the noise held fixed.
 
@@ -186,7 +189,7 @@ def test_loss_gradient_matches_finite_differences(xp, name):
         assert nanoae.gradcheck(loss, [x, *params], names=names)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", DENSE)
 def test_state_dict_round_trip_restores_identical_outputs(xp, name):
     model = tiny(name)
     x = pixels(xp, 4, 6)
@@ -197,7 +200,7 @@ def test_state_dict_round_trip_restores_identical_outputs(xp, name):
     np.testing.assert_array_equal(other.reconstruct(x).numpy(), model.reconstruct(x).numpy())
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", DENSE)
 def test_config_survives_json_with_hidden_as_a_list(name):
     config = tiny(name, hidden=[5, 4]).config
     assert config.hidden == (5, 4)

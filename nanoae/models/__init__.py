@@ -7,6 +7,7 @@
 | ``sparse`` | ``SparseAutoencoder``    | ``sparse.py``    | recon, sparsity              |
 | ``cae``    | ``ContractiveAutoencoder`` | ``contractive.py`` | recon, contractive       |
 | ``vae``    | ``VAE``                  | ``vae.py``       | recon, kl                    |
+| ``conv-ae`` | ``ConvAutoencoder``     | ``conv.py``      | recon                        |
 
 Every model is built from its config dataclass (``Model(config=None)`` uses
 the defaults) and has ``encode``, ``decode`` (pixels), ``decode_logits``,
@@ -17,6 +18,7 @@ weight named in the config (``beta``, ``lam``). ``mlp.py`` builds the layers.
 """
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
 from nanoae.models.contractive import ContractiveAutoencoder, ContractiveConfig
+from nanoae.models.conv import ConvAutoencoder, ConvAutoencoderConfig
 from nanoae.models.denoising import DenoisingAutoencoder, DenoisingConfig
 from nanoae.models.sparse import SparseAutoencoder, SparseConfig
 from nanoae.models.vae import VAE, VAEConfig
@@ -27,7 +29,9 @@ MODELS = {
     "sparse": SparseAutoencoder,
     "cae": ContractiveAutoencoder,
     "vae": VAE,
+    "conv-ae": ConvAutoencoder,
 }
 
 __all__ = ["MODELS", "Autoencoder", "AutoencoderConfig", "DenoisingAutoencoder", "DenoisingConfig",
-           "SparseAutoencoder", "SparseConfig", "ContractiveAutoencoder", "ContractiveConfig", "VAE", "VAEConfig"]
+           "SparseAutoencoder", "SparseConfig", "ContractiveAutoencoder", "ContractiveConfig", "VAE", "VAEConfig",
+           "ConvAutoencoder", "ConvAutoencoderConfig"]

@@ -1,0 +1,142 @@
+"""The convolutional autoencoder: strided convolutions down, transposed convolutions up.
+
+Like every model here it takes flat images x (B, C*H*W) and reshapes them
+inside, so the data loader, the training loop and the plots need no change.
+With the default config (28x28 images, channels (16, 32), kernel 3):
+
+    x      (B, 784) -> (B, 1, 28, 28)
+    conv 3x3, stride 2, padding 1, ReLU     -> (B, 16, 14, 14)
+    conv 3x3, stride 2, padding 1, ReLU     -> (B, 32, 7, 7)
+    flatten, Linear                         -> z (B, latent_dim), a linear code
+    Linear, ReLU, unflatten                 -> (B, 32, 7, 7)
+    transposed conv 3x3, stride 2, ReLU     -> (B, 16, 14, 14)
+    transposed conv 3x3, stride 2           -> logits (B, 1, 28, 28) -> (B, 784)
+
+Each encoder convolution halves the height and the width: with padding
+p = k // 2 (k odd), H_out = (H + 2p - k) // 2 + 1 = ceil(H / 2). Each decoder
+layer is the transposed convolution of the same shape, whose output size is
+(H_in - 1) * 2 - 2p + k + output_padding; ``output_padding`` (0 or 1) picks
+which of the two sizes that map to the same H_in is meant, so the decoder
+ends exactly at the input's size (28 -> 14 -> 7 -> 14 -> 28, or 7 -> 4 -> 7).
+
+The reconstruction loss is the one of :class:`nanoae.models.Autoencoder`:
+the binary cross-entropy of the logits, summed over pixels and averaged over
+the batch (nats per image), so the two models' losses compare directly.
+"""
+import math
+from dataclasses import dataclass
+
+from nanoae import functional as F, nn
+from nanoae.models.mlp import ACTIVATIONS, check_choice, check_config
+
+
+@dataclass
+class ConvAutoencoderConfig:
+    image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W) of one image; inputs come flat, (B, C*H*W)
+    channels: tuple[int, ...] = (16, 32)  # output channels of the encoder's convolutions, each of stride 2
+    kernel_size: int = 3                  # odd, so that padding k // 2 keeps every output centred on its input
+    latent_dim: int = 32
+    activation: str = "relu"              # "relu", "tanh", "sigmoid" or "leaky_relu"
+
+    def __post_init__(self):
+        name = type(self).__name__
+        # A config read back from JSON has lists: make them tuples again, so configs compare equal.
+        for field in ("image_shape", "channels"):
+            value = getattr(self, field)
+            if isinstance(value, (str, int)) or not hasattr(value, "__iter__"):
+                raise ValueError(f"{name}: {field} must be a tuple of ints, got {value!r}")
+            setattr(self, field, tuple(value))
+            if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in getattr(self, field)):
+                raise ValueError(f"{name}: {field} must hold positive ints, got {value!r}")
+        if len(self.image_shape) != 3:
+            raise ValueError(f"{name}: image_shape must be (channels, height, width), got {self.image_shape!r}")
+        if not self.channels:
+            raise ValueError(f"{name}: channels needs at least one convolution, got ()")
+        for field in ("kernel_size", "latent_dim"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: {field} must be a positive int, got {value!r}")
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"{name}: kernel_size must be odd (padding kernel_size // 2 then centres "
+                             f"each window), got {self.kernel_size}")
+        check_choice(self, "activation", tuple(ACTIVATIONS))
+
+    @property
+    def input_dim(self):
+        """Numbers per flat image, C * H * W (784 for MNIST)."""
+        return math.prod(self.image_shape)
+
+    def feature_map_sizes(self):
+        """[(H, W) of the image, after the first convolution, ..., after the last]."""
+        sizes = [self.image_shape[1:]]
+        pad = self.kernel_size // 2
+        for _ in self.channels:
+            sizes.append(tuple((n + 2 * pad - self.kernel_size) // 2 + 1 for n in sizes[-1]))
+        return sizes
+
+
+class ConvAutoencoder(nn.Module):
+    """A convolutional encoder and a transposed-convolution decoder; ``loss(x)`` returns
+    ``(total, {"recon": recon})`` with total = recon, like :class:`nanoae.models.Autoencoder`."""
+
+    name = "conv-ae"
+    config_class = ConvAutoencoderConfig
+
+    def __init__(self, config=None):
+        super().__init__()
+        self.config = check_config(self, config)
+        c = self.config
+        k, pad = c.kernel_size, c.kernel_size // 2
+        channels = [c.image_shape[0], *c.channels]              # [1, 16, 32]
+        sizes = c.feature_map_sizes()                           # [(28, 28), (14, 14), (7, 7)]
+        last_map = (channels[-1], *sizes[-1])                   # (32, 7, 7)
+        activation = ACTIVATIONS[c.activation]
+
+        encoder = []
+        for c_in, c_out in zip(channels[:-1], channels[1:]):
+            encoder += [nn.Conv2d(c_in, c_out, k, stride=2, padding=pad), activation()]
+        encoder += [nn.Flatten(), nn.Linear(math.prod(last_map), c.latent_dim)]
+        self.encoder = nn.Sequential(*encoder)
+
+        decoder = [nn.Linear(c.latent_dim, math.prod(last_map)), activation(), nn.Unflatten(1, last_map)]
+        for i in reversed(range(len(c.channels))):             # mirror the encoder, last layer first
+            size_in, size_out = sizes[i + 1], sizes[i]
+            extra = [n_out - ((n_in - 1) * 2 - 2 * pad + k) for n_in, n_out in zip(size_in, size_out)]
+            output_padding = extra[0] if extra[0] == extra[1] else tuple(extra)
+            decoder.append(nn.ConvTranspose2d(channels[i + 1], channels[i], k, stride=2, padding=pad,
+                                              output_padding=output_padding))
+            if i > 0:
+                decoder.append(activation())                   # the last layer gives logits
+        self.decoder = nn.Sequential(*decoder)
+
+    def encode(self, x):
+        """Flat images (B, C*H*W) -> codes (B, latent_dim)."""
+        if x.ndim != 2 or x.shape[1] != self.config.input_dim:
+            raise ValueError(f"ConvAutoencoder: x must be flat images (B, {self.config.input_dim}) "
+                             f"for image_shape {self.config.image_shape}, got shape {x.shape}")
+        return self.encoder(x.reshape(len(x), *self.config.image_shape))      # through (B, C, H, W)
+
+    def decode_logits(self, z):
+        """Codes (B, latent_dim) -> pixel logits, flat (B, C*H*W)."""
+        logits = self.decoder(z)                                               # (B, C, H, W)
+        return logits.reshape(len(z), self.config.input_dim)
+
+    def decode(self, z):
+        """The reconstruction in pixel space, sigmoid of the logits: (B, C*H*W) in (0, 1)."""
+        return F.sigmoid(self.decode_logits(z))
+
+    def forward(self, x):
+        return self.decode(self.encode(x))
+
+    def reconstruct(self, x):
+        return self.forward(x)
+
+    def code(self, x):
+        """The code shown in plots and given to classifiers: encode(x), (B, latent_dim)."""
+        return self.encode(x)
+
+    def loss(self, x):
+        """recon = 1/B sum_b sum_i softplus(l_bi) - x_bi l_bi: the BCE in nats per image."""
+        logits = self.decode_logits(self.encode(x))
+        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+        return recon, {"recon": recon}

@@ -28,6 +28,21 @@ distribution.)
 A loss that becomes NaN or infinite stops training at once with
 :class:`NonFiniteLossError`, naming the epoch and the batch; the checkpoint of
 the last good epoch is left as it was.
+
+Models trained in phases. A model that takes several steps per batch, each
+with its own optimizer (the adversarial autoencoder: reconstruction, then
+discriminator, then generator), defines two methods, and the loop uses them
+instead of the single optimizer:
+
+- ``make_optimizers(config)``: a dict of named optimizers, from the TrainConfig;
+- ``train_step(x, optimizers)``: its phases on one batch (each doing its own
+  ``zero_grad, backward, step``), returning ``(total, terms)`` as ``loss`` does.
+
+The checkpoint then stores every optimizer's state under its name
+(``optimizer/<name>/...`` in the file) and resuming restores them all. The
+loss is checked after ``train_step`` rather than before the update, so a NaN
+there stops training with the weights of that batch already changed (the
+checkpoint still holds the last good epoch).
 """
 import csv
 import dataclasses
@@ -86,25 +101,50 @@ def build_model(name, model_config=None, seed=0):
 
 
 def make_optimizer(model, config):
+    """The model's optimizer; a dict of named ones for a model trained in phases (module docstring)."""
+    if is_phased(model):
+        return model.make_optimizers(config)
     return OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr)
+
+
+def is_phased(model):
+    """Whether ``model`` trains itself in phases: it has both make_optimizers and train_step."""
+    has = [hasattr(model, name) for name in ("make_optimizers", "train_step")]
+    if any(has) and not all(has):
+        raise TypeError(f"{type(model).__name__} must define both make_optimizers(config) and "
+                        "train_step(x, optimizers) to be trained in phases, or neither")
+    return all(has)
 
 
 # --- one epoch ---------------------------------------------------------------------
 
 def train_epoch(model, optimizer, loader, epoch, progress=True):
-    """One pass over ``loader``; returns the mean of every loss term over the epoch."""
+    """One pass over ``loader``; returns the mean of every loss term over the epoch.
+
+    ``optimizer``: one optimizer, or the dict of a model trained in phases.
+    """
     model.train()
     means = Means()
     bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress)
+    phased = is_phased(model)
     for batch, x in enumerate(bar, start=1):
-        optimizer.zero_grad()
-        total, terms = model.loss(x)
-        value = total.item()
-        if not math.isfinite(value):
-            raise NonFiniteLossError(f"the loss became {value} at epoch {epoch}, batch {batch} of {len(loader)}; "
-                                     "training stopped before this update (try a smaller --lr)")
-        total.backward()
-        optimizer.step()
+        where = f"at epoch {epoch}, batch {batch} of {len(loader)}"
+        if phased:  # the model steps its own optimizers (a dict); the losses can only be checked afterwards
+            total, terms = model.train_step(x, optimizer)
+            value = total.item()
+            bad = {name: t.item() for name, t in terms.items() if not math.isfinite(t.item())}
+            if bad or not math.isfinite(value):
+                raise NonFiniteLossError(f"the loss became non-finite {where} (total {value}, terms {bad}); "
+                                         "training stopped after this batch's updates (try a smaller --lr)")
+        else:
+            optimizer.zero_grad()
+            total, terms = model.loss(x)
+            value = total.item()
+            if not math.isfinite(value):
+                raise NonFiniteLossError(f"the loss became {value} {where}; "
+                                         "training stopped before this update (try a smaller --lr)")
+            total.backward()
+            optimizer.step()
         means.add(value, terms, len(x))
         bar.set_postfix(loss=f"{value:.4g}", refresh=False)  # redrawn at the bar's own pace
     return means.result()
@@ -225,7 +265,7 @@ def save_checkpoint(path, model, optimizer, history, config, meta=None):
     """
     save({
         "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
+        "optimizer": optimizer_state(optimizer),
         "epoch": len(history),
         "rng": json.dumps(backend.get_rng_state()),
         "model_name": type(model).name,
@@ -258,11 +298,30 @@ def model_from_checkpoint(path, device="cpu"):
 
 
 def restore_checkpoint(path, model, optimizer):
-    """Load weights, optimizer state and RNG state into place; return the history so far."""
+    """Load weights, optimizer state (one optimizer or a dict of them) and RNG state into place;
+    return the history so far."""
     state = load_checkpoint(path)
     if state["model_name"] != type(model).name:
         raise ValueError(f"{path} holds a {state['model_name']!r} model, not a {type(model).name!r}")
     model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    load_optimizer_state(optimizer, state["optimizer"], path)
     backend.set_rng_state(state["rng"])
     return state["history"]
+
+
+def optimizer_state(optimizer):
+    """An optimizer's state_dict; for a dict of named optimizers, {name: state_dict}."""
+    if isinstance(optimizer, dict):
+        return {name: opt.state_dict() for name, opt in optimizer.items()}
+    return optimizer.state_dict()
+
+
+def load_optimizer_state(optimizer, state, path):
+    """The inverse of :func:`optimizer_state`; named optimizers must match the checkpoint's names."""
+    if not isinstance(optimizer, dict):
+        optimizer.load_state_dict(state)
+        return
+    if set(state) != set(optimizer):
+        raise ValueError(f"{path} holds optimizers {sorted(state)}, the model makes {sorted(optimizer)}")
+    for name, opt in optimizer.items():
+        opt.load_state_dict(state[name])

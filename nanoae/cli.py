@@ -3,6 +3,8 @@
     nanoae train vae                         train a VAE on the embedded digits, figures in runs/vae
     nanoae train dae --noise 0.5 --epochs 20 a denoising autoencoder
     nanoae train vae --resume runs/vae/checkpoint.npz --epochs 20   continue a run
+    nanoae train conv-ae --channels 16,32    a convolutional autoencoder
+    nanoae train aae --prior mixture         an adversarial autoencoder, codes pushed to a ring of 10 Gaussians
     nanoae sample runs/vae/checkpoint.npz    decode draws from the prior
     nanoae reconstruct runs/ae/checkpoint.npz
     nanoae gradcheck                         check every op and loss against finite differences
@@ -35,11 +37,12 @@ def model_config_from_args(args):
     cls = MODELS[args.model].config_class
     fields = {f.name for f in dataclasses.fields(cls)}
     given = {"latent_dim": args.latent, "hidden": args.hidden, "noise_level": args.noise,
-             "noise": args.noise_type}
+             "noise": args.noise_type, "channels": args.channels, "prior": args.prior}
     given.update({name: args.beta for name in PENALTY_WEIGHT if name in fields})
     for name, value in given.items():
         if value is not None and name not in fields:
-            option = {"latent_dim": "--latent", "noise_level": "--noise", "noise": "--noise-type"}.get(name, name)
+            option = {"latent_dim": "--latent", "noise_level": "--noise", "noise": "--noise-type",
+                      "hidden": "--hidden", "channels": "--channels", "prior": "--prior"}.get(name, "--beta")
             raise ValueError(f"{option} does not apply to the {args.model!r} model")
     return cls(**{name: value for name, value in given.items() if value is not None and name in fields})
 
@@ -53,7 +56,8 @@ def run_train(args):
     if args.resume:
         ignored = [option for option, value in (("--latent", args.latent), ("--hidden", args.hidden),
                    ("--beta", args.beta), ("--noise", args.noise), ("--noise-type", args.noise_type),
-                   ("--limit", args.limit)) if value is not None]
+                   ("--channels", args.channels), ("--prior", args.prior), ("--limit", args.limit))
+                   if value is not None]
         if ignored:
             raise ValueError(f"{', '.join(ignored)} cannot change a run that is resumed: the model and the "
                              "data and the training settings come from the checkpoint (only --epochs and --out apply)")
@@ -92,12 +96,12 @@ def run_train(args):
 def run_sample(args):
     model, _ = model_from_checkpoint(args.checkpoint, args.device)
     if not hasattr(model, "sample"):
-        raise ValueError(f"a {type(model).name!r} model has no prior to sample from; sampling needs a vae")
+        raise ValueError(f"a {type(model).name!r} model has no prior to sample from; sampling needs a vae or an aae")
     backend.manual_seed(args.seed)
     with no_grad():
         images = backend.to_numpy(model.eval().sample(args.n).data)
     out = args.out or os.path.join(os.path.dirname(args.checkpoint), "samples.png")
-    print("wrote " + plot.image_grid(images, out, f"{args.n} samples from the prior N(0, I)"))
+    print("wrote " + plot.image_grid(images, out, f"{args.n} samples from the prior {model.prior_description}"))
     return 0
 
 
@@ -195,7 +199,8 @@ def build_parser():
     train = commands.add_parser("train", help="train an autoencoder; write a checkpoint, its history and figures",
                                 formatter_class=formatter)
     train.add_argument("model", choices=sorted(MODELS),
-                       help="ae: plain, dae: denoising, sparse, cae: contractive, vae: variational")
+                       help="ae: plain, dae: denoising, sparse, cae: contractive, vae: variational, "
+                            "conv-ae: convolutional, aae: adversarial")
     train.add_argument("--dataset", choices=DATASETS, default="fontdigits",
                        help="fontdigits is embedded (no download); mnist and fashion-mnist are looked for on disk "
                             "and downloaded if missing")
@@ -210,6 +215,12 @@ def build_parser():
     train.add_argument("--beta", type=positive(float), default=None,
                        help="weight of the regularizer: KL for vae and sparse, the Jacobian penalty for cae "
                             "(default: the model's)")
+    train.add_argument("--channels", type=hidden_sizes, default=None,
+                       help="conv-ae: output channels of the encoder's stride-2 convolutions, e.g. 16,32 "
+                            "(default: the model's, 16,32)")
+    train.add_argument("--prior", choices=("gaussian", "mixture"), default=None,
+                       help="aae: the prior the codes are pushed toward, N(0, I) or a ring of Gaussians "
+                            "(default: gaussian)")
     train.add_argument("--noise", type=fraction, default=None, help="corruption level for dae (default: 0.3)")
     train.add_argument("--noise-type", choices=("gaussian", "masking", "salt_pepper"), default=None,
                        help="corruption for dae (default: gaussian)")

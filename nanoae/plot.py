@@ -7,7 +7,7 @@ a trained model on test images and draws every figure that fits the model:
 - ``latent.png``: the codes of test images coloured by label (the first two
   principal components when the code has more than two dimensions);
 - ``loss.png``: every loss term per epoch, train and test;
-- VAE only: ``samples.png`` (decoded draws from the prior N(0, I)) and, for a
+- models with a prior (VAE, AAE): ``samples.png`` (decoded draws from the prior) and, for a
   2-D latent space, ``manifold.png`` (the decoder over a grid of z).
 
 Figures are made with ``matplotlib.figure.Figure`` rather than pyplot: they
@@ -118,13 +118,19 @@ def loss_curves(history, path, title="Loss per epoch"):
     return _save(fig, path)
 
 
-def manifold_grid(decode, path, n=15, side=28):
+def manifold_grid(decode, path, n=15, side=28, span=None):
     """Decode a grid of n x n points z in a 2-D latent space and tile the images.
 
-    The points are the Gaussian quantiles of evenly spaced probabilities (as in
-    Kingma & Welling's figure): equal steps in probability mass under the prior.
+    By default the points are the Gaussian quantiles of evenly spaced
+    probabilities (as in Kingma & Welling's figure): equal steps in probability
+    mass under an N(0, I) prior. With ``span`` they are evenly spaced in
+    [-span, span] instead, for a prior of another shape (the adversarial
+    autoencoder's ring of Gaussians, whose centre is empty).
     """
-    quantiles = [statistics.NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, n)]
+    if span is None:
+        quantiles = [statistics.NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, n)]
+    else:
+        quantiles = list(np.linspace(-span, span, n))
     z = np.array([[z1, z2] for z2 in reversed(quantiles) for z1 in quantiles], dtype=np.float32)
     images = decode(z)
     fig = Figure(figsize=(7, 7))
@@ -159,9 +165,12 @@ def save_figures(model, test_x, test_labels, history, out, class_names=None, n_s
     if hasattr(model, "sample"):
         with no_grad():
             samples = backend.to_numpy(model.sample(100).data)
-        paths.append(image_grid(samples, os.path.join(out, "samples.png"), "Samples from the prior N(0, I)"))
+        paths.append(image_grid(samples, os.path.join(out, "samples.png"),
+                                f"Samples from the prior {model.prior_description}"))
         if model.config.latent_dim == 2:
+            ring = getattr(model.config, "prior", "gaussian") == "mixture"
+            span = model.config.mixture_radius + 2 * model.config.mixture_std if ring else None
             paths.append(manifold_grid(lambda z: run_on_array(model.decode, z, model),
-                                       os.path.join(out, "manifold.png")))
+                                       os.path.join(out, "manifold.png"), span=span))
     model.train()
     return paths

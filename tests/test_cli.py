@@ -8,7 +8,7 @@ import pytest
 from nanoae import cli
 from nanoae.gradcheck_cases import CASES, Case
 from nanoae.tensor import Function
-from nanoae.train import load_checkpoint
+from nanoae.train import load_checkpoint, model_from_checkpoint
 
 
 class SquareWithWrongBackward(Function):
@@ -77,6 +77,37 @@ def test_every_model_trains_from_the_command_line(model, tmp_path, capsys):
             "loss.png"} <= written
     assert ("samples.png" in written) == (model == "vae")
     assert "done: epoch 1" in capsys.readouterr().out
+
+
+def test_the_convolutional_autoencoder_trains_from_the_command_line_with_its_channels(tmp_path, capsys):
+    args = ["train", "conv-ae", "--epochs", "1", "--limit", "200", "--quiet", "--channels", "4,8", "--latent", "6",
+            "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    config = load_checkpoint(tmp_path / "checkpoint.npz")["model_config"]
+    assert (list(config["channels"]), config["latent_dim"]) == ([4, 8], 6)
+    assert {"reconstructions.png", "latent.png", "loss.png"} <= {p.name for p in tmp_path.iterdir()}
+    assert "done: epoch 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model, option", [("conv-ae", ["--hidden", "64"]), ("vae", ["--channels", "4"]),
+                                           ("vae", ["--prior", "mixture"])])
+def test_a_model_specific_option_given_to_another_model_is_named(model, option, tmp_path, capsys):
+    assert cli.main(["train", model, "--epochs", "1", "--limit", "50", "--quiet", *option,
+                     "--out", str(tmp_path)]) == 1
+    assert f"{option[0]} does not apply to the {model!r} model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("prior, words", [("gaussian", "N(0, I)"), ("mixture", "a ring of 10 Gaussians")])
+def test_the_adversarial_autoencoder_trains_samples_and_names_its_prior(prior, words, tmp_path):
+    args = ["train", "aae", "--epochs", "1", "--limit", "200", "--quiet", "--prior", prior, "--hidden", "32",
+            "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    state = load_checkpoint(tmp_path / "checkpoint.npz")
+    assert state["model_name"] == "aae" and state["model_config"]["prior"] == prior
+    assert {"samples.png", "manifold.png", "latent.png"} <= {p.name for p in tmp_path.iterdir()}
+    assert cli.main(["sample", str(tmp_path / "checkpoint.npz"), "--n", "16", "--out", str(tmp_path / "s.png")]) == 0
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    assert model_from_checkpoint(tmp_path / "checkpoint.npz")[0].prior_description.startswith(words)
 
 
 def test_a_2d_vae_also_draws_the_latent_manifold(tmp_path):

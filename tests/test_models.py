@@ -15,7 +15,7 @@ import pytest
 
 import nanoae
 from nanoae import backend, functional as F, optim
-from nanoae.models import (MODELS, VAE, Autoencoder, AutoencoderConfig, ContractiveAutoencoder,
+from nanoae.models import (MODELS, VAE, AdversarialAutoencoder, Autoencoder, AutoencoderConfig, ContractiveAutoencoder,
                            ContractiveConfig, ConvAutoencoder, DenoisingAutoencoder, DenoisingConfig, SparseAutoencoder,
                            SparseConfig, VAEConfig)
 
@@ -75,7 +75,8 @@ def weights_set_to(model, tensors):
 
 def test_models_dict_maps_each_name_to_its_class_and_config():
     assert MODELS == {"ae": Autoencoder, "dae": DenoisingAutoencoder, "sparse": SparseAutoencoder,
-                      "cae": ContractiveAutoencoder, "vae": VAE, "conv-ae": ConvAutoencoder}
+                      "cae": ContractiveAutoencoder, "vae": VAE, "conv-ae": ConvAutoencoder,
+                      "aae": AdversarialAutoencoder}
     for name, cls in MODELS.items():
         assert cls.name == name
         assert isinstance(cls().config, cls.config_class)

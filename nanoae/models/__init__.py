@@ -8,6 +8,7 @@
 | ``cae``    | ``ContractiveAutoencoder`` | ``contractive.py`` | recon, contractive       |
 | ``vae``    | ``VAE``                  | ``vae.py``       | recon, kl                    |
 | ``conv-ae`` | ``ConvAutoencoder``     | ``conv.py``      | recon                        |
+| ``aae``    | ``AdversarialAutoencoder`` | ``aae.py``     | recon, disc, gen (trained in phases) |
 
 Every model is built from its config dataclass (``Model(config=None)`` uses
 the defaults) and has ``encode``, ``decode`` (pixels), ``decode_logits``,
@@ -16,6 +17,7 @@ the defaults) and has ``encode``, ``decode`` (pixels), ``decode_logits``,
 units, averaged over the batch) and ``total`` is their weighted sum, with the
 weight named in the config (``beta``, ``lam``). ``mlp.py`` builds the layers.
 """
+from nanoae.models.aae import AAEConfig, AdversarialAutoencoder
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
 from nanoae.models.contractive import ContractiveAutoencoder, ContractiveConfig
 from nanoae.models.conv import ConvAutoencoder, ConvAutoencoderConfig
@@ -30,8 +32,9 @@ MODELS = {
     "cae": ContractiveAutoencoder,
     "vae": VAE,
     "conv-ae": ConvAutoencoder,
+    "aae": AdversarialAutoencoder,
 }
 
 __all__ = ["MODELS", "Autoencoder", "AutoencoderConfig", "DenoisingAutoencoder", "DenoisingConfig",
            "SparseAutoencoder", "SparseConfig", "ContractiveAutoencoder", "ContractiveConfig", "VAE", "VAEConfig",
-           "ConvAutoencoder", "ConvAutoencoderConfig"]
+           "ConvAutoencoder", "ConvAutoencoderConfig", "AdversarialAutoencoder", "AAEConfig"]

@@ -96,6 +96,8 @@ class VAE(nn.Module):
         kl = F.gaussian_kl(mu, log_var, reduction="sum") / len(x)
         return recon + self.config.beta * kl, {"recon": recon, "kl": kl}
 
+    prior_description = "N(0, I)"   # how figures and the command line name the prior that sample() draws from
+
     def sample(self, n):
         """n images decoded from codes drawn from the prior N(0, I): (n, input_dim) probabilities.
 

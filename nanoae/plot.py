@@ -36,7 +36,7 @@ def tile(images, rows, cols):
     images = np.asarray(images, dtype=np.float32)
     side = int(round(images[0].size ** 0.5))
     images = images.reshape(-1, side, side)[: rows * cols]
-    canvas = np.ones((rows * cols, side, side), dtype=np.float32)  # white where images run out
+    canvas = np.zeros((rows * cols, side, side), dtype=np.float32)  # no ink where images run out: white under gray_r
     canvas[: len(images)] = images
     return canvas.reshape(rows, cols, side, side).transpose(0, 2, 1, 3).reshape(rows * side, cols * side)
 

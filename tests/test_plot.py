@@ -22,6 +22,6 @@ def test_manifold_grid_uses_gaussian_quantiles_by_default_and_an_even_span_when_
     plot.manifold_grid(decode, str(tmp_path / "q.png"), n=5)
     plot.manifold_grid(decode, str(tmp_path / "s.png"), n=5, span=5.0)
     quantiles, even = np.unique(seen[0][:, 0]), np.unique(seen[1][:, 0])
-    np.testing.assert_allclose(quantiles, [-1.6449, -0.6745, 0, 0.6745, 1.6449], atol=1e-4)  # 5%, 27.5%, ..., 95%
+    np.testing.assert_allclose(quantiles, [-1.6449, -0.5978, 0, 0.5978, 1.6449], atol=1e-4)  # 5%, 27.5%, ..., 95%
     np.testing.assert_allclose(even, [-5, -2.5, 0, 2.5, 5])
     assert (tmp_path / "q.png").stat().st_size > 1000 and (tmp_path / "s.png").stat().st_size > 1000

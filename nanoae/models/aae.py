@@ -1,7 +1,8 @@
 """The adversarial autoencoder (Makhzani, Shlens, Jaitly, Goodfellow & Frey 2015).
 
 A deterministic autoencoder whose codes are pushed toward a chosen prior p(z)
-by a GAN played on the codes. A VAE pulls each image's q(z | x) toward p(z)
+by a GAN played on the codes. It is the plain :class:`Autoencoder` (its
+encoder, decoder and reconstruction loss) with a discriminator added. A VAE pulls each image's q(z | x) toward p(z)
 with a KL term; the AAE instead matches the *aggregate posterior*
 q(z) = E_x[ q(z | x) ], the distribution of all codes together, to p(z).
 Nothing needs a closed form: the prior only has to be something we can sample.
@@ -51,19 +52,17 @@ The priors (``prior`` in :class:`AAEConfig`):
 import math
 from dataclasses import dataclass
 
-from nanoae import backend, functional as F, nn
-from nanoae.models.mlp import check_choice, check_config, check_sizes, mlp
+from nanoae import backend, functional as F
+from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
+from nanoae.models.mlp import check_choice, mlp
 from nanoae.tensor import Tensor, no_grad
 
 PRIORS = ("gaussian", "mixture")
 
 
 @dataclass
-class AAEConfig:
-    input_dim: int = 784
-    hidden: tuple[int, ...] = (400,)   # the encoder's hidden layers; the decoder mirrors them
-    latent_dim: int = 2
-    activation: str = "relu"           # "relu", "tanh", "sigmoid" or "leaky_relu"
+class AAEConfig(AutoencoderConfig):
+    latent_dim: int = 2                # the rest of the autoencoder's fields as in AutoencoderConfig
     prior: str = "gaussian"            # "gaussian" (N(0, I)) or "mixture" (a ring of Gaussians)
     num_components: int = 10           # mixture only: number of Gaussians on the ring
     mixture_radius: float = 4.0        # mixture only: radius of the ring of means
@@ -73,7 +72,7 @@ class AAEConfig:
     gen_lr: float | None = None        # learning rate of the encoder's generator phase (None: the training lr)
 
     def __post_init__(self):
-        check_sizes(self)
+        super().__post_init__()
         check_choice(self, "prior", PRIORS)
         if isinstance(self.disc_hidden, (str, int)) or not hasattr(self.disc_hidden, "__iter__"):
             raise ValueError(f"AAEConfig: disc_hidden must be a tuple of layer sizes such as (256, 256), "
@@ -107,7 +106,7 @@ def mixture_means(num_components, radius, latent_dim, xp, dtype="float64"):
     return means
 
 
-class AdversarialAutoencoder(nn.Module):
+class AdversarialAutoencoder(Autoencoder):
     """A deterministic autoencoder trained in three phases per batch (module docstring).
 
     ``loss(x)`` returns ``(recon, {"recon": ..., "disc": ..., "gen": ...})``;
@@ -119,36 +118,13 @@ class AdversarialAutoencoder(nn.Module):
     config_class = AAEConfig
 
     def __init__(self, config=None):
-        super().__init__()
-        self.config = check_config(self, config)
+        super().__init__(config)       # the encoder (to a linear code) and the decoder
         c = self.config
-        self.encoder = mlp([c.input_dim, *c.hidden, c.latent_dim], c.activation)   # a linear code
-        self.decoder = mlp([c.latent_dim, *reversed(c.hidden), c.input_dim], c.activation)
         # The discriminator ends in one logit. Leaky ReLUs are the usual choice in a GAN's
         # discriminator: no unit is ever dead, so the encoder always gets a gradient through it.
         self.discriminator = mlp([c.latent_dim, *c.disc_hidden, 1], "leaky_relu")
 
-    # --- the autoencoder --------------------------------------------------------------
-    def encode(self, x):
-        return self.encoder(x)                        # (B, latent_dim)
-
-    def decode_logits(self, z):
-        return self.decoder(z)                        # (B, input_dim)
-
-    def decode(self, z):
-        """Pixel probabilities sigmoid(decoder(z)), (B, input_dim)."""
-        return F.sigmoid(self.decode_logits(z))
-
-    def forward(self, x):
-        return self.decode(self.encode(x))
-
-    def reconstruct(self, x):
-        return self.forward(x)
-
-    def code(self, x):
-        """The code shown in plots: encode(x), (B, latent_dim)."""
-        return self.encode(x)
-
+    # --- the discriminator (encode, decode, reconstruct and code are the Autoencoder's) ---
     def discriminate(self, z):
         """The discriminator's logit that each code was drawn from the prior: (B, latent_dim) -> (B,)."""
         return self.discriminator(z).reshape(-1)
@@ -183,12 +159,7 @@ class AdversarialAutoencoder(nn.Module):
         """n images decoded from prior draws: (n, input_dim) probabilities. Call it under ``no_grad()``."""
         return self.decode(self.sample_prior(n))
 
-    # --- the three losses ---------------------------------------------------------------
-    def reconstruction_loss(self, x):
-        """Binary cross-entropy summed over pixels, averaged over the batch (nats per image)."""
-        logits = self.decode_logits(self.encode(x))
-        return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
-
+    # --- the three losses (the first is Autoencoder.reconstruction_loss) -----------------
     def discriminator_loss(self, z_prior, z_codes):
         """mean BCE(d(z_prior), 1) + mean BCE(d(z_codes), 0): prior draws are "real", codes "fake"."""
         d_real, d_fake = self.discriminate(z_prior), self.discriminate(z_codes)   # (B,) each
@@ -206,7 +177,7 @@ class AdversarialAutoencoder(nn.Module):
         The disc term draws ``len(x)`` codes from the prior.
         """
         z = self.encode(x)
-        recon = F.binary_cross_entropy_with_logits(self.decode_logits(z), x, reduction="sum") / len(x)
+        recon = self.reconstruction_loss(self.decode_logits(z), x)
         disc = self.discriminator_loss(self.sample_prior(len(x)), z)
         gen = self.generator_loss(z)
         return recon, {"recon": recon, "disc": disc, "gen": gen}
@@ -240,7 +211,7 @@ class AdversarialAutoencoder(nn.Module):
 
     def reconstruction_step(self, x, optimizer):
         """Phase 1: update encoder and decoder on the reconstruction loss; returns it."""
-        return self._step(self.reconstruction_loss(x), optimizer)
+        return self._step(self.reconstruction_loss(self.decode_logits(self.encode(x)), x), optimizer)
 
     def discriminator_step(self, x, optimizer):
         """Phase 2: update the discriminator on prior draws (label 1) against codes (label 0).

@@ -5,7 +5,6 @@ whole model's loss (nanoae.gradcheck, float64), the sizes of the output-size
 formulas worked out by hand, and the library's own training loop and plots,
 which must take the model as they take the dense ones.
 """
-import contextlib
 import dataclasses
 import json
 
@@ -18,33 +17,13 @@ from nanoae.data import load_dataset
 from nanoae.models.conv import ConvAutoencoder, ConvAutoencoderConfig
 from nanoae.plot import save_figures
 from nanoae.train import TrainConfig, fit
+from weight_swap import weights_set_to
 
 TINY = dict(image_shape=(1, 6, 5), channels=(2, 3), latent_dim=3)   # odd, non-square: 6x5 -> 3x3 -> 2x2
 
 
 def pixels(xp, n, dim, seed=1, dtype="float32"):
     return nanoae.Tensor(xp.asarray(np.random.default_rng(seed).random((n, dim)), dtype=dtype))
-
-
-@contextlib.contextmanager
-def weights_set_to(model, tensors):
-    """Run ``model`` with its parameters replaced by ``tensors`` (in ``parameters()`` order): gradcheck
-    differentiates with respect to its own float64 copies, so the model must compute with those."""
-    slots = []
-    for name, _ in model.named_parameters():
-        *path, attribute = name.split(".")
-        owner = model
-        for step in path:
-            owner = getattr(owner, step)
-        slots.append((owner, attribute))
-    saved = [getattr(owner, attribute) for owner, attribute in slots]
-    try:
-        for (owner, attribute), t in zip(slots, tensors):
-            object.__setattr__(owner, attribute, t)
-        yield
-    finally:
-        for (owner, attribute), p in zip(slots, saved):
-            object.__setattr__(owner, attribute, p)
 
 
 # --- sizes ---------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ References are independent of the code under test: finite differences
 sample statistics of the noise, and the engine's own Jacobian by autograd.
 Sizes are tiny (input 6, hidden 5, code 3) so that every check is quick.
 """
-import contextlib
 import dataclasses
 import json
 import pathlib
@@ -15,9 +14,10 @@ import pytest
 
 import nanoae
 from nanoae import backend, functional as F, optim
-from nanoae.models import (MODELS, VAE, AdversarialAutoencoder, Autoencoder, AutoencoderConfig, ContractiveAutoencoder,
-                           ContractiveConfig, ConvAutoencoder, DenoisingAutoencoder, DenoisingConfig, SparseAutoencoder,
-                           SparseConfig, VAEConfig)
+from nanoae.models import (MODELS, VAE, AdversarialAutoencoder, Autoencoder, AutoencoderConfig,
+                           ContractiveAutoencoder, ContractiveConfig, ConvAutoencoder, DenoisingAutoencoder,
+                           DenoisingConfig, SparseAutoencoder, SparseConfig, VAEConfig)
+from weight_swap import weights_set_to
 
 TINY = {"input_dim": 6, "hidden": (5,), "latent_dim": 3}
 # The MLP autoencoders, which all take TINY's config fields. The convolutional and
@@ -45,30 +45,6 @@ def pixels(xp, *shape, seed=1, dtype="float32"):
 
 def both_signs(xp, *shape, seed=1, dtype="float64"):
     return nanoae.Tensor(xp.asarray(np.random.default_rng(seed).standard_normal(shape), dtype=dtype))
-
-
-@contextlib.contextmanager
-def weights_set_to(model, tensors):
-    """Run ``model`` with its parameters replaced by ``tensors`` (in ``parameters()`` order).
-
-    gradcheck differentiates with respect to its own float64 copies of the
-    inputs, so the model must compute with those copies, not its parameters.
-    """
-    slots = []
-    for name, _ in model.named_parameters():
-        *path, attribute = name.split(".")
-        owner = model
-        for step in path:
-            owner = getattr(owner, step)
-        slots.append((owner, attribute))
-    saved = [getattr(owner, attribute) for owner, attribute in slots]
-    try:
-        for (owner, attribute), t in zip(slots, tensors):
-            object.__setattr__(owner, attribute, t)  # bypass registration: a temporary swap
-        yield
-    finally:
-        for (owner, attribute), p in zip(slots, saved):
-            object.__setattr__(owner, attribute, p)
 
 
 # --- every model ----------------------------------------------------------------------

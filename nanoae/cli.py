@@ -5,6 +5,8 @@
     nanoae train vae --resume runs/vae/checkpoint.npz --epochs 20   continue a run
     nanoae train conv-ae --channels 16,32    a convolutional autoencoder
     nanoae train aae --prior mixture         an adversarial autoencoder, codes pushed to a ring of 10 Gaussians
+    nanoae train ae --normal 0 --out runs/ae-normal0   train on class 0 only (the one-class setting)
+    nanoae anomaly runs/ae-normal0/checkpoint.npz      score the test images, ROC and AUC against PCA
     nanoae sample runs/vae/checkpoint.npz    decode draws from the prior
     nanoae reconstruct runs/ae/checkpoint.npz
     nanoae gradcheck                         check every op and loss against finite differences
@@ -17,7 +19,9 @@ import os
 import sys
 import time
 
-from nanoae import backend, plot
+import numpy as np
+
+from nanoae import anomaly, backend, metrics, plot
 from nanoae.data import DATASETS, load_dataset
 from nanoae.gradcheck import GradcheckError, gradcheck
 from nanoae.gradcheck_cases import CASES, make_inputs
@@ -52,11 +56,24 @@ def load_splits(name, limit):
     return load_dataset(name, "train", limit=limit), load_dataset(name, "test", limit=limit)
 
 
+def images_of(dataset, classes):
+    """(inputs, labels) of a dataset, only the rows whose label is in ``classes`` (all rows if None)."""
+    x, labels = dataset.inputs(), dataset.labels
+    if classes is None:
+        return x, labels
+    keep = np.isin(labels, classes)
+    if not keep.any():
+        raise ValueError(f"{dataset.name} {dataset.split} has no image of class {classes} "
+                         f"(its classes are 0..{len(dataset.classes) - 1})")
+    return x[keep], labels[keep]
+
+
 def run_train(args):
     if args.resume:
         ignored = [option for option, value in (("--latent", args.latent), ("--hidden", args.hidden),
                    ("--beta", args.beta), ("--noise", args.noise), ("--noise-type", args.noise_type),
-                   ("--channels", args.channels), ("--prior", args.prior), ("--limit", args.limit))
+                   ("--channels", args.channels), ("--prior", args.prior), ("--limit", args.limit),
+                   ("--normal", args.normal))
                    if value is not None]
         if ignored:
             raise ValueError(f"{', '.join(ignored)} cannot change a run that is resumed: the model and the "
@@ -72,18 +89,20 @@ def run_train(args):
         model_config = model_config_from_args(args)
         config = TrainConfig(epochs=args.epochs or 10, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                              device=args.device)
-        meta = {"dataset": args.dataset, "limit": args.limit}
+        meta = {"dataset": args.dataset, "limit": args.limit, "normal": args.normal}
         out = args.out or os.path.join("runs", args.model)
     train_set, test_set = load_splits(meta["dataset"], meta["limit"])
+    normal = meta.get("normal")                        # the one-class setting: train and test on these classes
+    (train_x, _), (test_x, test_labels) = images_of(train_set, normal), images_of(test_set, normal)
     model = build_model(args.model, model_config, seed=config.seed)
     print(f"{args.model}: {type(model).__name__}({model_config}) on {meta['dataset']} "
-          f"({len(train_set)} train / {len(test_set)} test images), {config.device}; writing to {out}")
-    history = fit(model, train_set.inputs(), test_set.inputs(), config, out=out, resume=args.resume,
-                  progress=not args.quiet, meta=meta)
+          f"{'' if normal is None else f'classes {normal} '}({len(train_x)} train / {len(test_x)} test images), "
+          f"{config.device}; writing to {out}")
+    history = fit(model, train_x, test_x, config, out=out, resume=args.resume, progress=not args.quiet, meta=meta)
     if not history:
         print(f"nothing to do: the checkpoint is already at epoch {config.epochs}")
         return 0
-    figures = plot.save_figures(model, test_set.inputs(), test_set.labels, history, out, test_set.classes)
+    figures = plot.save_figures(model, test_x, test_labels, history, out, test_set.classes)
     last = history[-1]
     print(f"done: epoch {last['epoch']}, test loss {last.get('test_total', float('nan')):.4g} per image")
     print("wrote " + ", ".join(os.path.join(out, name) for name in
@@ -113,6 +132,38 @@ def run_reconstruct(args):
     out = args.out or os.path.join(os.path.dirname(args.checkpoint), "reconstructions.png")
     title = f"{dataset.name} {args.split} images (top) and their reconstructions (bottom)"
     print("wrote " + plot.reconstruction_grid(x, x_hat, out, title))
+    return 0
+
+
+# --- nanoae anomaly --------------------------------------------------------------------
+
+def run_anomaly(args):
+    """Score every test image, normal classes against the rest: the model's ROC and AUC beside PCA's."""
+    model, state = model_from_checkpoint(args.checkpoint, args.device)
+    meta = state["meta"]
+    normal = args.normal or meta.get("normal")
+    if not normal:
+        raise ValueError(f"{args.checkpoint} was not trained on chosen classes (nanoae train --normal); "
+                         "say which classes are normal with --normal")
+    name, limit = args.dataset or meta.get("dataset", "fontdigits"), args.limit or meta.get("limit")
+    train_set, test_set = load_splits(name, limit)
+    split = anomaly.one_class_split(train_set.inputs(), train_set.labels, test_set.inputs(), test_set.labels, normal)
+    if type(model).name == "vae":
+        score_name, scores = "-ELBO", anomaly.negative_elbo(model, split.test_x)
+    else:
+        score_name, scores = "reconstruction error", anomaly.reconstruction_error(model, split.test_x)
+    k = model.config.latent_dim
+    pca_scores = anomaly.pca_reconstruction_error(split.train_x, split.test_x, k)
+    curves = {f"{type(model).name} ({score_name})": scores, f"PCA, {k} components (baseline)": pca_scores}
+    print(f"{name} test images: {int((split.test_is_anomaly == 0).sum())} normal (classes {normal}), "
+          f"{int(split.test_is_anomaly.sum())} anomalies")
+    rocs = {}
+    for label, s in curves.items():
+        auc = metrics.roc_auc(s, split.test_is_anomaly)
+        print(f"  AUC {auc:.4f}  {label}")
+        rocs[f"{label}: AUC {auc:.3f}"] = metrics.roc_curve(s, split.test_is_anomaly)[:2]
+    out = args.out or os.path.join(os.path.dirname(args.checkpoint), "roc.png")
+    print("wrote " + plot.roc_curves(rocs, out, f"Normal: classes {normal} of {name}; the rest are anomalies"))
     return 0
 
 
@@ -184,6 +235,17 @@ def hidden_sizes(text):
     return sizes
 
 
+def class_list(text):
+    """'3' -> [3]; '3,5' -> [3, 5]: class labels."""
+    try:
+        classes = sorted({int(s) for s in text.split(",") if s.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of class labels") from None
+    if not classes or classes[0] < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: class labels are integers 0, 1, 2, ...")
+    return classes
+
+
 def fraction(text):
     value = positive(float)(text)
     if value >= 1:
@@ -221,6 +283,9 @@ def build_parser():
     train.add_argument("--prior", choices=("gaussian", "mixture"), default=None,
                        help="aae: the prior the codes are pushed toward, N(0, I) or a ring of Gaussians "
                             "(default: gaussian)")
+    train.add_argument("--normal", type=class_list, default=None,
+                       help="train (and report the test loss) on these classes only, e.g. 0 or 3,5: the one-class "
+                            "setting of anomaly detection (then: nanoae anomaly CHECKPOINT)")
     train.add_argument("--noise", type=fraction, default=None, help="corruption level for dae (default: 0.3)")
     train.add_argument("--noise-type", choices=("gaussian", "masking", "salt_pepper"), default=None,
                        help="corruption for dae (default: gaussian)")
@@ -251,6 +316,18 @@ def build_parser():
     rec.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
     rec.add_argument("--out", default=None, help="PNG file (default: reconstructions.png beside the checkpoint)")
     rec.set_defaults(run=run_reconstruct)
+
+    detect = commands.add_parser("anomaly", help="score test images by a model's reconstruction error (-ELBO for "
+                                 "a vae): ROC and AUC, beside PCA's", formatter_class=formatter)
+    detect.add_argument("checkpoint", help="a checkpoint.npz written by nanoae train --normal ...")
+    detect.add_argument("--normal", type=class_list, default=None,
+                        help="the normal classes (default: those the model was trained on)")
+    detect.add_argument("--dataset", choices=DATASETS, default=None, help="default: the one the model was trained on")
+    detect.add_argument("--limit", type=positive(int), default=None,
+                        help="use only the first N train and N test images (default: as in training)")
+    detect.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
+    detect.add_argument("--out", default=None, help="PNG file (default: roc.png beside the checkpoint)")
+    detect.set_defaults(run=run_anomaly)
 
     check = commands.add_parser("gradcheck", help="check every op and loss with finite differences",
                                 formatter_class=formatter)

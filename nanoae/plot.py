@@ -143,6 +143,23 @@ def manifold_grid(decode, path, n=15, side=28, span=None):
     return _save(fig, path)
 
 
+def roc_curves(curves, path, title):
+    """ROC curves, one per score: ``curves`` maps a label to (false-positive rates, true-positive rates)
+    as :func:`nanoae.metrics.roc_curve` returns them. The diagonal is a score that guesses."""
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
+    for label, (fpr, tpr) in curves.items():
+        ax.plot(backend.to_numpy(fpr), backend.to_numpy(tpr), label=label)
+    ax.plot([0, 1], [0, 1], color="gray", linestyle=":", label="chance")
+    ax.set_xlabel("false-positive rate (normal images flagged)")
+    ax.set_ylabel("true-positive rate (anomalies flagged)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="lower right", fontsize=8)
+    return _save(fig, path)
+
+
 def run_on_array(fn, array, model):
     """``fn`` (a method of ``model``, e.g. ``model.reconstruct``) applied to a NumPy array
     without gradients, on the model's device; the result comes back as a NumPy array."""

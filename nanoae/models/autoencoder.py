@@ -50,14 +50,18 @@ class Autoencoder(Module):
     def __init__(self, config=None):
         super().__init__()
         self.config = check_config(self, config)
-        c = self.config
         self.encoder = self.build_encoder()
-        self.decoder = mlp([c.latent_dim, *reversed(c.hidden), c.input_dim], c.activation)
+        self.decoder = self.build_decoder()
 
     def build_encoder(self):
         """input_dim -> hidden... -> latent_dim with a linear code (subclasses change the code layer)."""
         c = self.config
         return mlp([c.input_dim, *c.hidden, c.latent_dim], c.activation)
+
+    def build_decoder(self):
+        """latent_dim -> reversed(hidden)... -> input_dim logits, the encoder's mirror."""
+        c = self.config
+        return mlp([c.latent_dim, *reversed(c.hidden), c.input_dim], c.activation)
 
     def encode(self, x):
         return self.encoder(x)                        # (B, latent_dim)

@@ -26,8 +26,9 @@ the batch (nats per image), so the two models' losses compare directly.
 import math
 from dataclasses import dataclass
 
-from nanoae import functional as F, nn
-from nanoae.models.mlp import ACTIVATIONS, check_choice, check_config
+from nanoae import nn
+from nanoae.models.autoencoder import Autoencoder
+from nanoae.models.mlp import ACTIVATIONS, check_choice
 
 
 @dataclass
@@ -37,6 +38,10 @@ class ConvAutoencoderConfig:
     kernel_size: int = 3                  # odd, so that padding k // 2 keeps every output centred on its input
     latent_dim: int = 32
     activation: str = "relu"              # "relu", "tanh", "sigmoid" or "leaky_relu"
+    # Not settings: the decoder always gives pixel logits, scored by the binary cross-entropy,
+    # which is what Autoencoder.decode and Autoencoder.reconstruction_loss read.
+    output = "sigmoid"
+    recon = "bce"
 
     def __post_init__(self):
         name = type(self).__name__
@@ -75,39 +80,45 @@ class ConvAutoencoderConfig:
         return sizes
 
 
-class ConvAutoencoder(nn.Module):
-    """A convolutional encoder and a transposed-convolution decoder; ``loss(x)`` returns
-    ``(total, {"recon": recon})`` with total = recon, like :class:`nanoae.models.Autoencoder`."""
+class ConvAutoencoder(Autoencoder):
+    """The plain :class:`nanoae.models.Autoencoder` with convolutional layers: a convolutional
+    encoder and a transposed-convolution decoder. ``loss(x)``, ``decode``, ``reconstruct`` and
+    ``code`` are the Autoencoder's; only the layers and the reshaping between flat images and
+    (B, C, H, W) are new here."""
 
     name = "conv-ae"
     config_class = ConvAutoencoderConfig
 
-    def __init__(self, config=None):
-        super().__init__()
-        self.config = check_config(self, config)
+    def build_encoder(self):
+        """(B, C, H, W) -> [conv stride 2, activation] per entry of channels -> flatten -> Linear -> z."""
+        c = self.config
+        channels = [c.image_shape[0], *c.channels]              # [1, 16, 32]
+        last_map = (channels[-1], *c.feature_map_sizes()[-1])   # (32, 7, 7)
+        layers = []
+        for c_in, c_out in zip(channels[:-1], channels[1:]):
+            layers += [nn.Conv2d(c_in, c_out, c.kernel_size, stride=2, padding=c.kernel_size // 2),
+                       ACTIVATIONS[c.activation]()]
+        layers += [nn.Flatten(), nn.Linear(math.prod(last_map), c.latent_dim)]
+        return nn.Sequential(*layers)
+
+    def build_decoder(self):
+        """z -> Linear -> unflatten -> [transposed conv stride 2, activation] mirrored -> logits (B, C, H, W)."""
         c = self.config
         k, pad = c.kernel_size, c.kernel_size // 2
         channels = [c.image_shape[0], *c.channels]              # [1, 16, 32]
         sizes = c.feature_map_sizes()                           # [(28, 28), (14, 14), (7, 7)]
         last_map = (channels[-1], *sizes[-1])                   # (32, 7, 7)
         activation = ACTIVATIONS[c.activation]
-
-        encoder = []
-        for c_in, c_out in zip(channels[:-1], channels[1:]):
-            encoder += [nn.Conv2d(c_in, c_out, k, stride=2, padding=pad), activation()]
-        encoder += [nn.Flatten(), nn.Linear(math.prod(last_map), c.latent_dim)]
-        self.encoder = nn.Sequential(*encoder)
-
-        decoder = [nn.Linear(c.latent_dim, math.prod(last_map)), activation(), nn.Unflatten(1, last_map)]
+        layers = [nn.Linear(c.latent_dim, math.prod(last_map)), activation(), nn.Unflatten(1, last_map)]
         for i in reversed(range(len(c.channels))):             # mirror the encoder, last layer first
             size_in, size_out = sizes[i + 1], sizes[i]
             extra = [n_out - ((n_in - 1) * 2 - 2 * pad + k) for n_in, n_out in zip(size_in, size_out)]
             output_padding = extra[0] if extra[0] == extra[1] else tuple(extra)
-            decoder.append(nn.ConvTranspose2d(channels[i + 1], channels[i], k, stride=2, padding=pad,
-                                              output_padding=output_padding))
+            layers.append(nn.ConvTranspose2d(channels[i + 1], channels[i], k, stride=2, padding=pad,
+                                             output_padding=output_padding))
             if i > 0:
-                decoder.append(activation())                   # the last layer gives logits
-        self.decoder = nn.Sequential(*decoder)
+                layers.append(activation())                     # the last layer gives logits
+        return nn.Sequential(*layers)
 
     def encode(self, x):
         """Flat images (B, C*H*W) -> codes (B, latent_dim)."""
@@ -120,23 +131,3 @@ class ConvAutoencoder(nn.Module):
         """Codes (B, latent_dim) -> pixel logits, flat (B, C*H*W)."""
         logits = self.decoder(z)                                               # (B, C, H, W)
         return logits.reshape(len(z), self.config.input_dim)
-
-    def decode(self, z):
-        """The reconstruction in pixel space, sigmoid of the logits: (B, C*H*W) in (0, 1)."""
-        return F.sigmoid(self.decode_logits(z))
-
-    def forward(self, x):
-        return self.decode(self.encode(x))
-
-    def reconstruct(self, x):
-        return self.forward(x)
-
-    def code(self, x):
-        """The code shown in plots and given to classifiers: encode(x), (B, latent_dim)."""
-        return self.encode(x)
-
-    def loss(self, x):
-        """recon = 1/B sum_b sum_i softplus(l_bi) - x_bi l_bi: the BCE in nats per image."""
-        logits = self.decode_logits(self.encode(x))
-        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
-        return recon, {"recon": recon}

@@ -8,11 +8,10 @@ The names follow PyTorch so that what you learn here carries over::
 """
 from nanoae import backend
 from nanoae.backend import manual_seed
-from nanoae.tensor import (Function, ShapeError, Tensor, enable_grad, grad, is_grad_enabled,
-                           no_grad, tensor)
-from nanoae.factory import ones, rand, randn, zeros, zeros_like
+from nanoae.autograd import Function, ShapeError, Tensor, enable_grad, grad, is_grad_enabled, no_grad
+from nanoae.creation import ones, rand, randn, tensor, zeros, zeros_like
 from nanoae.ops import *  # noqa: F401,F403  (nanoae.exp, nanoae.matmul, ...)
-from nanoae import functional, init, nn, optim
+from nanoae import functional, nn, optim
 from nanoae.gradcheck import GradcheckError, gradcheck
 from nanoae.serialization import load, save
 

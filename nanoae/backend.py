@@ -82,6 +82,11 @@ def current():
     return _default_backend
 
 
+def default_device():
+    """The device new arrays are created on: ``"cpu"`` for NumPy, ``"gpu"`` for CuPy."""
+    return "cpu" if _default_backend == "numpy" else "gpu"
+
+
 def default_array_module():
     """The module new arrays are created with, as chosen by :func:`use`."""
     return numpy if _default_backend == "numpy" else _cupy()

@@ -21,12 +21,13 @@ import time
 
 import numpy as np
 
-from nanoae import anomaly, backend, metrics, plot
+from nanoae import backend, plot
+from nanoae.analysis import anomaly, metrics
 from nanoae.data import DATASETS, load_dataset
 from nanoae.gradcheck import GradcheckError, gradcheck
 from nanoae.gradcheck_cases import CASES, make_inputs
 from nanoae.models import MODELS
-from nanoae.tensor import no_grad
+from nanoae.autograd import no_grad
 from nanoae.train import TrainConfig, build_model, fit, load_checkpoint, model_from_checkpoint
 
 # The weight of each model's regularizer, set by --beta: the VAE's and the sparse

@@ -13,7 +13,7 @@ standard deviation is ``exp(0.5 * log_var)``.
 from nanoae import backend, ops
 from nanoae.ops import leaky_relu, linear, relu, sigmoid, softplus, tanh  # noqa: F401
 from nanoae.ops import conv2d, conv_transpose2d, max_pool2d, upsample_nearest  # noqa: F401
-from nanoae.tensor import ShapeError, Tensor
+from nanoae.autograd import ShapeError, Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 

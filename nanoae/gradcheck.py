@@ -22,7 +22,7 @@ import math
 import numpy
 
 from nanoae import backend
-from nanoae.tensor import Tensor, grad, no_grad
+from nanoae.autograd import Tensor, grad, no_grad
 
 
 class GradcheckError(AssertionError):

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from nanoae import backend
-from nanoae.tensor import Tensor, no_grad
+from nanoae.autograd import Tensor, no_grad
 
 
 def _save(fig, path):
@@ -145,7 +145,7 @@ def manifold_grid(decode, path, n=15, side=28, span=None):
 
 def roc_curves(curves, path, title):
     """ROC curves, one per score: ``curves`` maps a label to (false-positive rates, true-positive rates)
-    as :func:`nanoae.metrics.roc_curve` returns them. The diagonal is a score that guesses."""
+    as :func:`nanoae.analysis.metrics.roc_curve` returns them. The diagonal is a score that guesses."""
     fig = Figure(figsize=(5.5, 5))
     ax = fig.subplots()
     for label, (fpr, tpr) in curves.items():

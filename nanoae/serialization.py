@@ -19,7 +19,7 @@ import zipfile
 import numpy
 
 from nanoae import backend
-from nanoae.tensor import Tensor
+from nanoae.autograd import Tensor
 
 SEPARATOR = "/"
 

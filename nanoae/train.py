@@ -57,7 +57,7 @@ from nanoae import backend, optim
 from nanoae.data import DataLoader
 from nanoae.models import MODELS
 from nanoae.serialization import load, save
-from nanoae.tensor import no_grad
+from nanoae.autograd import no_grad
 
 CHECKPOINT = "checkpoint.npz"
 OPTIMIZERS = {"adam": optim.Adam, "sgd": optim.SGD}

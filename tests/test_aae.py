@@ -9,7 +9,7 @@ from nanoae import backend, plot
 from nanoae.data import load_dataset
 from nanoae.models import AutoencoderConfig
 from nanoae.models.aae import AAEConfig, AdversarialAutoencoder, mixture_means
-from nanoae.tensor import Tensor
+from nanoae.autograd import Tensor
 from nanoae.train import (NonFiniteLossError, TrainConfig, build_model, fit, load_checkpoint,
                           restore_checkpoint)
 import nanoae.train as train_module

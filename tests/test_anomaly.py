@@ -1,11 +1,11 @@
-"""nanoae.anomaly: per-example scores and the one-class split, against independent references."""
+"""nanoae.analysis.anomaly: per-example scores and the one-class split, against independent references."""
 import numpy as np
 import pytest
 
 import nanoae
 from nanoae import backend
-from nanoae.anomaly import negative_elbo, one_class_split, pca_reconstruction_error, reconstruction_error
-from nanoae.metrics import roc_auc
+from nanoae.analysis.anomaly import negative_elbo, one_class_split, pca_reconstruction_error, reconstruction_error
+from nanoae.analysis.metrics import roc_auc
 from nanoae.models import Autoencoder, AutoencoderConfig, DenoisingAutoencoder, DenoisingConfig, VAE, VAEConfig
 
 

@@ -8,7 +8,7 @@ import pytest
 from nanoae import cli
 from nanoae.data import load_dataset
 from nanoae.gradcheck_cases import CASES, Case
-from nanoae.tensor import Function
+from nanoae.autograd import Function
 from nanoae.train import load_checkpoint, model_from_checkpoint
 
 

@@ -9,7 +9,7 @@ import fractions
 
 import numpy as np
 
-from nanoae import latent
+from nanoae.analysis import latent
 from nanoae.exercises import ch09_latent as graders
 from grading_asserts import assert_fails_naming
 

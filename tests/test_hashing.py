@@ -1,4 +1,4 @@
-"""nanoae.hashing (Hamming distances, the hash table, the baseline hashes) and the semantic hashing model."""
+"""nanoae.analysis.hashing (Hamming distances, the hash table, the baseline hashes) and the semantic hashing model."""
 import math
 
 import numpy as np
@@ -7,10 +7,10 @@ import pytest
 import nanoae
 from nanoae.train import TrainConfig, fit
 from nanoae import backend
-from nanoae.hashing import (HashIndex, code_keys, flip_masks, hamming_distance, pca_sign_hash,
+from nanoae.analysis.hashing import (HashIndex, code_keys, flip_masks, hamming_distance, pca_sign_hash,
                             random_projection_hash, to_bits)
-from nanoae.models.hashing import SemanticHashingAutoencoder, SemanticHashingConfig
-from nanoae.pca import PCA
+from nanoae.models.semantic_hashing import SemanticHashingAutoencoder, SemanticHashingConfig
+from nanoae.analysis.pca import PCA
 
 
 def random_bits(shape, seed, p=0.5):

@@ -1,4 +1,4 @@
-"""nanoae/latent.py: interpolation, class means, attribute vectors, path measures, few-label splits.
+"""nanoae/analysis/latent.py: interpolation, class means, attribute vectors, path measures, few-label splits.
 
 The references are independent: a loop over t for the straight line, a
 rotation in the plane of the two codes for slerp, boolean-mask loops for the
@@ -9,7 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from nanoae import backend, latent
+from nanoae import backend
+from nanoae.analysis import latent
 
 
 def to_np(a):

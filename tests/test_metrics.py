@@ -1,11 +1,11 @@
-"""nanoae.metrics: the ROC curve and its area, against a hand computation and a pair count."""
+"""nanoae.analysis.metrics: the ROC curve and its area, against a hand computation and a pair count."""
 import itertools
 
 import numpy as np
 import pytest
 
 from nanoae import backend
-from nanoae.metrics import roc_auc, roc_curve, threshold_at_fpr
+from nanoae.analysis.metrics import roc_auc, roc_curve, threshold_at_fpr
 
 # The hand-computed example. Scores with their labels (1 positive, 0 negative), sorted from high to low:
 #

@@ -1,10 +1,10 @@
-"""nanoae.pca.PCA against independent facts: the eigenvectors of the covariance
+"""nanoae.analysis.pca.PCA against independent facts: the eigenvectors of the covariance
 matrix, Eckart–Young (no rank-k projection does better), and exact recovery of
 data that lies in a k-dimensional affine subspace."""
 import numpy as np
 import pytest
 
-from nanoae.pca import PCA
+from nanoae.analysis.pca import PCA
 
 
 def correlated_data(rng, n=200, d=6):

@@ -1,9 +1,9 @@
-"""nanoae.probe: the linear classifier learns what a linear classifier can,
+"""nanoae.analysis.probe: the linear classifier learns what a linear classifier can,
 does not depend on the scale of the features, and rejects bad input."""
 import numpy as np
 import pytest
 
-from nanoae.probe import accuracy, fit_classifier
+from nanoae.analysis.probe import accuracy, fit_classifier
 
 
 def blobs(rng, n_per_class, centres, scale=1.0):

@@ -1,9 +1,9 @@
-"""nanoae.retrieval: nearest neighbours by linear scan, and precision at k."""
+"""nanoae.analysis.retrieval: nearest neighbours by linear scan, and precision at k."""
 import numpy as np
 import pytest
 
-from nanoae.hashing import HashIndex
-from nanoae.retrieval import nearest_neighbours, precision_at_k, precision_at_ks, precision_per_query
+from nanoae.analysis.hashing import HashIndex
+from nanoae.analysis.retrieval import nearest_neighbours, precision_at_k, precision_at_ks, precision_per_query
 
 
 def test_euclidean_neighbours_match_sorting_all_distances_across_chunks():

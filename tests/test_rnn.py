@@ -11,7 +11,7 @@ import pytest
 
 import nanoae
 from nanoae import backend, gradcheck, nn
-from nanoae.tensor import ShapeError, Tensor
+from nanoae.autograd import ShapeError, Tensor
 
 
 def sigmoid(a):

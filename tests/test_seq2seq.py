@@ -11,7 +11,7 @@ import nanoae
 from nanoae import backend, optim
 from nanoae.models import MODELS
 from nanoae.models.seq2seq import Seq2SeqAutoencoder, Seq2SeqConfig, sequence_mask
-from nanoae.tensor import ShapeError, Tensor
+from nanoae.autograd import ShapeError, Tensor
 
 rng = np.random.default_rng(0)
 

@@ -23,7 +23,7 @@ import math
 import numpy
 
 from nanoae import backend
-from nanoae.tensor import Tensor
+from nanoae.autograd import Tensor
 
 
 class DataLoader:

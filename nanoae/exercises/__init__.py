@@ -28,7 +28,7 @@ import functools
 
 from nanoae import backend
 from nanoae.gradcheck import GradcheckError, gradcheck
-from nanoae.tensor import Tensor
+from nanoae.autograd import Tensor
 
 
 class Mismatch(Exception):

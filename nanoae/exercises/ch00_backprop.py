@@ -19,7 +19,7 @@ tries the usual mistakes and names the one the answer matches.
 """
 from nanoae import backend
 from nanoae.exercises import matches, diagnose, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
-from nanoae.tensor import Function, Tensor
+from nanoae.autograd import Function, Tensor
 
 TOL = 1e-6
 EPS = 1e-5

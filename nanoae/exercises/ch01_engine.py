@@ -14,7 +14,7 @@ import itertools
 
 from nanoae import backend
 from nanoae.exercises import matches, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
-from nanoae.tensor import Function, Tensor, grad
+from nanoae.autograd import Function, Tensor, grad
 
 TOL = 1e-6
 xp = backend.array_module_for("cpu")  # references are computed on the CPU, in float64

@@ -18,7 +18,7 @@ import math
 
 from nanoae import backend
 from nanoae.exercises import Mismatch, as_numpy, compare, grader, passed_within, random_array
-from nanoae.tensor import Tensor, grad
+from nanoae.autograd import Tensor, grad
 
 TOL = 1e-6
 xp = backend.array_module_for("cpu")  # the graders build their inputs and references on the CPU

@@ -18,7 +18,7 @@ import math
 
 from nanoae import backend
 from nanoae.exercises import Mismatch, as_numpy, compare, grader, passed_within, random_array
-from nanoae.tensor import Tensor, grad
+from nanoae.autograd import Tensor, grad
 
 TOL = 1e-6
 SHAPE = (250, 120)          # 30,000 pixels: the fraction corrupted is known to about +-0.003

@@ -18,7 +18,7 @@ and names the one that the answer matches.
 """
 from nanoae import backend
 from nanoae.exercises import diagnose, scalar_answer, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
-from nanoae.tensor import Function, Tensor
+from nanoae.autograd import Function, Tensor
 
 TOL = 1e-6
 xp = backend.array_module_for("cpu")  # references are computed on the CPU, in float64

@@ -18,7 +18,7 @@ tries the usual mistakes and names the one the answer matches.
 """
 from nanoae import backend
 from nanoae.exercises import diagnose, scalar_answer, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
-from nanoae.tensor import Function, Tensor
+from nanoae.autograd import Function, Tensor
 
 TOL = 1e-5      # finite differences with eps = 1e-5 in float64 agree with the exact answer to about 1e-9
 EPS = 1e-5

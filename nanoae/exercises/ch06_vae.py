@@ -20,7 +20,7 @@ names the one the answer matches.
 """
 from nanoae import backend
 from nanoae.exercises import diagnose, scalar_answer, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
-from nanoae.tensor import Function, Tensor
+from nanoae.autograd import Function, Tensor
 
 TOL = 1e-9      # the references are exact closed forms in float64: a right answer agrees to ~1e-15
 xp = backend.array_module_for("cpu")  # references are computed on the CPU, in float64

@@ -24,7 +24,7 @@ is wrong, the grader tries the usual mistakes and names the one it matches.
 from nanoae import backend
 from nanoae.exercises import (Mismatch, as_numpy, check_gradients, compare, diagnose, grader, passed_within,
                               random_array, scalar_answer)
-from nanoae.tensor import Tensor
+from nanoae.autograd import Tensor
 
 TOL = 1e-9      # float64 references: a right answer agrees to ~1e-15
 xp = backend.array_module_for("cpu")  # references are computed on the CPU, in float64

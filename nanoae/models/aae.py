@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from nanoae import backend, functional as F
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
 from nanoae.models.mlp import check_choice, mlp
-from nanoae.tensor import Tensor, no_grad
+from nanoae.autograd import Tensor, no_grad
 
 PRIORS = ("gaussian", "mixture")
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from nanoae import nn
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
 from nanoae.ops import concatenate
-from nanoae.tensor import Tensor, grad
+from nanoae.autograd import Tensor, grad
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from nanoae import backend
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
 from nanoae.models.mlp import check_choice
-from nanoae.tensor import Tensor
+from nanoae.autograd import Tensor
 
 NOISES = ("gaussian", "masking", "salt_pepper")
 

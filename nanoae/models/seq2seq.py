@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from nanoae import functional as F, nn
 from nanoae.models.mlp import check_choice, check_config
-from nanoae.tensor import ShapeError, Tensor
+from nanoae.autograd import ShapeError, Tensor
 
 
 @dataclass

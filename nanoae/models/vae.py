@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from nanoae import backend, functional as F, nn
 from nanoae.models.mlp import ACTIVATIONS, check_config, check_sizes, mlp
-from nanoae.tensor import Tensor
+from nanoae.autograd import Tensor
 
 
 @dataclass

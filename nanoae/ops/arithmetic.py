@@ -7,7 +7,7 @@ helper is the whole story of broadcasting in backward.
 A gradient is only computed for an input that requires one (``None`` for the
 others): with data x and weights w, nothing is spent on d/dx.
 """
-from nanoae.tensor import Function
+from nanoae.autograd import Function
 from nanoae.ops.shape import sum_to
 
 

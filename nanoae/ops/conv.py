@@ -38,18 +38,18 @@ Every backward below is written with these ops, so gradients of gradients work.
 The helpers use only the array module ``xp`` (slicing, zeros, matmul), so the
 same lines run on NumPy and CuPy.
 """
-from nanoae.tensor import Function, ShapeError
+from nanoae.autograd import Function, ShapeError
 from nanoae.ops.shape import getitem, reshape
 
 
 # --- im2col and col2im --------------------------------------------------------------------------
 
-def _pair(value, name, op, minimum):
-    """An int or a pair of ints as a pair (for the height and width axes)."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, int) and v >= minimum for v in pair):
+def pair(value, name, op, minimum):
+    """An int or a pair of ints as a pair (for the height and width axes); ``op`` names the caller in errors."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(values) != 2 or not all(isinstance(v, int) and v >= minimum for v in values):
         raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return pair
+    return values
 
 
 def _window_slices(kernel, stride, out_size):
@@ -342,7 +342,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     """2-D convolution (cross-correlation, as in PyTorch) of x (N, C_in, H, W) with weight
     (C_out, C_in, kH, kW) and optional bias (C_out,) -> (N, C_out, H_out, W_out),
     H_out = (H + 2 padding - kH) // stride + 1. ``stride`` and ``padding`` are ints or (h, w) pairs."""
-    stride, padding = _pair(stride, "stride", "conv2d", 1), _pair(padding, "padding", "conv2d", 0)
+    stride, padding = pair(stride, "stride", "conv2d", 1), pair(padding, "padding", "conv2d", 0)
     _check_image("conv2d", x)
     _check_weight("conv2d", x, weight, bias, 1, "(C_out, C_in, kH, kW)")
     _check_fits("conv2d", x, weight.shape[2:], padding)
@@ -355,8 +355,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     The adjoint of conv2d (its gradient with respect to the input); with stride s it makes images
     about s times larger. ``output_padding`` must be smaller than ``stride``."""
     op = "conv_transpose2d"
-    stride, padding = _pair(stride, "stride", op, 1), _pair(padding, "padding", op, 0)
-    output_padding = _pair(output_padding, "output_padding", op, 0)
+    stride, padding = pair(stride, "stride", op, 1), pair(padding, "padding", op, 0)
+    output_padding = pair(output_padding, "output_padding", op, 0)
     if output_padding[0] >= stride[0] or output_padding[1] >= stride[1]:
         raise ValueError(f"{op}: output_padding {output_padding} must be smaller than stride {stride}")
     _check_image(op, x)
@@ -371,8 +371,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
 def max_pool2d(x, kernel_size, stride=None):
     """The maximum of each kernel_size window of x (N, C, H, W), windows ``stride`` apart
     (default: kernel_size, so they do not overlap); no padding. H_out = (H - k) // stride + 1."""
-    kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
-    stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
+    kernel = pair(kernel_size, "kernel_size", "max_pool2d", 1)
+    stride = kernel if stride is None else pair(stride, "stride", "max_pool2d", 1)
     _check_image("max_pool2d", x)
     _check_fits("max_pool2d", x, kernel, (0, 0), what="kernel_size")
     return MaxPool2d(kernel, stride)(x)

@@ -6,7 +6,7 @@ plain tensors outside the graph: their own derivative is zero. A boolean mask
 stays boolean, since float * bool keeps the float's dtype.
 """
 from nanoae import backend
-from nanoae.tensor import Function, Tensor
+from nanoae.autograd import Function, Tensor
 from nanoae.ops.shape import sum_to
 
 

@@ -4,7 +4,7 @@ Both could be composed from exp, mul and add, and give the same numbers; as
 single ops they are one step each in the graph instead of four to eight, and
 their backward shows the derivative a student derives by hand.
 """
-from nanoae.tensor import Function
+from nanoae.autograd import Function
 from nanoae.ops.elementwise import exp
 
 

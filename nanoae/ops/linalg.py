@@ -1,5 +1,5 @@
 """Matrix products: matmul, and linear (x W^T + b), the op inside nn.Linear."""
-from nanoae.tensor import Function
+from nanoae.autograd import Function
 from nanoae.ops.shape import reshape, sum_to, swap_last_axes, transpose
 
 

@@ -1,6 +1,6 @@
 """Losses fused into one op, where the derivative of the whole is simpler than
 the chain of its parts (as PyTorch does for the same loss)."""
-from nanoae.tensor import Function
+from nanoae.autograd import Function
 from nanoae.ops.elementwise import sigmoid, softplus_array
 
 

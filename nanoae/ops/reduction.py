@@ -1,5 +1,5 @@
 """Reductions: sum, mean, max and logsumexp over all axes or some of them."""
-from nanoae.tensor import Function, Tensor
+from nanoae.autograd import Function, Tensor
 from nanoae.ops.shape import broadcast_to, reshape
 
 

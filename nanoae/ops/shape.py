@@ -6,7 +6,7 @@ axes, and ``sum_to`` adds it back up. Each is the other's backward.
 """
 import math
 
-from nanoae.tensor import Function, ShapeError, Tensor
+from nanoae.autograd import Function, ShapeError, Tensor
 
 
 def _sum_to_axes(shape, target):

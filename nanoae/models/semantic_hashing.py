@@ -31,14 +31,14 @@ for every image (see that method).
 
 Reconstructing (``forward``, ``reconstruct``, ``code``, ``encode``) never adds
 noise, and neither does ``loss`` in eval mode (the test loss of ``fit``).
-``code(x)`` gives the sigmoid activations in (0, 1); ``nanoae.hashing.to_bits``
+``code(x)`` gives the sigmoid activations in (0, 1); ``nanoae.analysis.hashing.to_bits``
 thresholds them at 0.5 into the binary code.
 """
 from dataclasses import dataclass
 
 from nanoae import backend, functional as F
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
-from nanoae.tensor import Tensor
+from nanoae.autograd import Tensor
 
 
 @dataclass

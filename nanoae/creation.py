@@ -1,10 +1,11 @@
-"""Ways to make new leaf tensors: zeros, ones and random ones.
+"""Ways to make new leaf tensors: from data, zeros, ones and random ones.
 
-They are created on the backend chosen by ``nanoae.backend.use`` (or on
-``device``), in float32 unless another dtype is asked for.
+``nanoae.tensor(data)`` wraps existing data, as ``torch.tensor`` does; the
+others fill a new array, on the backend chosen by ``nanoae.backend.use`` (or
+on ``device``), in float32 unless another dtype is asked for.
 """
 from nanoae import backend
-from nanoae.tensor import Tensor
+from nanoae.autograd import Tensor
 
 DEFAULT_DTYPE = "float32"
 
@@ -16,6 +17,12 @@ def _shape(shape):
 
 def _xp(device):
     return backend.default_array_module() if device is None else backend.array_module_for(device)
+
+
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """A leaf tensor holding ``data``, like ``torch.tensor``: floats default to float32."""
+    t = Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return t if device is None else t.to(device)
 
 
 def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, device=None):

@@ -19,7 +19,7 @@ made; standardizing puts every kind of feature (pixels, codes) on one scale,
 so one learning rate and one weight decay suit them all.
 """
 from nanoae import backend, functional as F, nn, optim
-from nanoae.tensor import Tensor, no_grad
+from nanoae.autograd import Tensor, no_grad
 
 
 class LinearClassifier(nn.Module):

@@ -33,7 +33,7 @@ geometry of that code space is good for:
   has a large detour.
 - **a few labels**: :func:`few_labels_split` picks n labelled examples per
   class, for training a classifier on codes with few labels (semi-supervised
-  learning; the classifier is :func:`nanoae.probe.fit_classifier`).
+  learning; the classifier is :func:`nanoae.analysis.probe.fit_classifier`).
 
 Codes are arrays (NumPy or CuPy); the array module comes from the inputs.
 """

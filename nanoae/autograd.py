@@ -18,6 +18,13 @@ twice are summed. Leaves (tensors no op made) collect their gradient in
 Backward formulas are written with tensor ops themselves, so with
 ``create_graph=True`` the backward pass is recorded like any other computation
 and can be differentiated again (higher-order gradients).
+
+This module and :mod:`nanoae.ops` import each other, the one import loop in
+nanoae, and on purpose: Tensor's operators (``a + b``, ``x.sum()``) call the
+ops, and every op is a Function of Tensors. The ops are therefore imported at
+the bottom of this file, once Tensor and Function exist. (The file is named
+autograd rather than tensor so that ``nanoae.tensor`` is, as ``torch.tensor``,
+the function that makes a tensor: see ``creation.py``.)
 """
 import contextlib
 import weakref
@@ -397,12 +404,6 @@ class Tensor:
 
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
-
-
-def tensor(data, requires_grad=False, dtype=None, device=None):
-    """Make a leaf tensor, like ``torch.tensor``: floats default to float32."""
-    t = Tensor(data, requires_grad=requires_grad, dtype=dtype)
-    return t if device is None else t.to(device)
 
 
 # The ops are built on Tensor and Function above, so they are imported after them.

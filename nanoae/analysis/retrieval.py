@@ -6,11 +6,11 @@ scans the whole database (every distance is computed), a chunk of queries
 at a time so that the (chunk, N) matrix of distances stays small:
 
 - ``metric="euclidean"``: ||q - x||^2 = ||q||^2 - 2 q . x + ||x||^2, one matrix product per chunk;
-- ``metric="hamming"``: rows are 0/1 codes, distances from :func:`nanoae.hashing.hamming_distance`.
+- ``metric="hamming"``: rows are 0/1 codes, distances from :func:`nanoae.analysis.hashing.hamming_distance`.
 
 Hamming distances are small integers, so ties are common: they go to the
 lower database index, so the answer does not depend on the sort used (and
-equals :meth:`nanoae.hashing.HashIndex.query`). Euclidean ties between
+equals :meth:`nanoae.analysis.hashing.HashIndex.query`). Euclidean ties between
 real-valued rows are rare and are broken in no particular order.
 
 A retrieval is scored with the labels: **precision at k** is the fraction of
@@ -19,7 +19,7 @@ the k retrieved items that share the query's label, averaged over queries,
     P@k = 1/M sum_m 1/k sum_{i=1..k} [label(neighbour_mi) = label(query_m)].
 """
 from nanoae import backend
-from nanoae.hashing import hamming_distance
+from nanoae.analysis.hashing import hamming_distance
 
 METRICS = ("euclidean", "hamming")
 

@@ -30,8 +30,8 @@ import functools
 import itertools
 
 from nanoae import backend
-from nanoae.pca import PCA
-from nanoae.tensor import Tensor
+from nanoae.analysis.pca import PCA
+from nanoae.autograd import Tensor
 
 MAX_INDEX_BITS = 62  # a bucket's number must fit in a signed 64-bit integer
 
@@ -175,7 +175,7 @@ class LinearHash:
 def pca_sign_hash(train_x, num_bits, pca=None):
     """The PCA-then-sign hash fitted to train_x (N, D): bit j = [projection on principal direction j > 0].
 
-    ``pca``: a :class:`nanoae.pca.PCA` already fitted to train_x with at least
+    ``pca``: a :class:`nanoae.analysis.pca.PCA` already fitted to train_x with at least
     ``num_bits`` components, to save a second fit (its first directions are the same).
     """
     if pca is None:

@@ -17,7 +17,7 @@ distance to the principal subspace of the normal training images
 
 :func:`one_class_split` builds the usual benchmark: train on the images of the
 "normal" classes only, test on every test image with labels 0 (normal) and
-1 (anomaly); :func:`nanoae.metrics.roc_auc` then says how well a score ranks
+1 (anomaly); :func:`nanoae.analysis.metrics.roc_auc` then says how well a score ranks
 the anomalies above the normal images.
 
 Every function takes arrays of any device and returns the scores as an array
@@ -27,8 +27,8 @@ import numbers
 from collections import namedtuple
 
 from nanoae import backend, functional as F
-from nanoae.pca import PCA
-from nanoae.tensor import Tensor, no_grad
+from nanoae.analysis.pca import PCA
+from nanoae.autograd import Tensor, no_grad
 
 OneClassSplit = namedtuple("OneClassSplit", ["train_x", "test_x", "test_is_anomaly"])
 OneClassSplit.__doc__ = """Training images of the normal classes; all test images and their labels 0/1 (1: anomaly)."""

@@ -1,0 +1,20 @@
+"""Layers, as in ``torch.nn``: one file per family, matching the ops they are built on.
+
+| file | what is inside | its ops |
+| --- | --- | --- |
+| ``module.py`` | ``Module`` (the base class of every layer and model), ``Parameter`` | |
+| ``layers.py`` | ``Linear``, ``Sequential``, activations and ``ACTIVATIONS``, ``Dropout``, ``Flatten``, ``Unflatten`` | ``ops/linalg.py``, ``ops/elementwise.py`` |
+| ``conv.py`` | ``Conv2d``, ``ConvTranspose2d``, ``MaxPool2d``, ``Upsample`` | ``ops/conv.py`` |
+| ``recurrent.py`` | ``GRUCell``, ``LSTMCell``, ``GRU``, ``Embedding`` | ``ops/shape.py`` (split, where) |
+| ``init.py`` | initial weights: uniform, normal, Xavier, Kaiming (``nn.init``) | |
+"""
+from nanoae.nn import init
+from nanoae.nn.conv import Conv2d, ConvTranspose2d, MaxPool2d, Upsample
+from nanoae.nn.layers import (ACTIVATIONS, Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sequential,
+                              Sigmoid, Softplus, Tanh, Unflatten)
+from nanoae.nn.module import Module, Parameter
+from nanoae.nn.recurrent import GRU, Embedding, GRUCell, LSTMCell
+
+__all__ = ["ACTIVATIONS", "Conv2d", "ConvTranspose2d", "Dropout", "Embedding", "Flatten", "GRU", "GRUCell",
+           "Identity", "LSTMCell", "LeakyReLU", "Linear", "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential",
+           "Sigmoid", "Softplus", "Tanh", "Unflatten", "Upsample", "init"]

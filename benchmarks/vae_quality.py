@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from nanoae.data import load_dataset
-from nanoae.train import TrainConfig, build_model, fit
+from nanoae.models import build_model
+from nanoae.train import TrainConfig, fit
 
 TARGET = 245.5
 

@@ -19,37 +19,131 @@ import os
 import sys
 import time
 
-import numpy as np
-
 from nanoae import backend, plot
 from nanoae.analysis import anomaly, metrics
+from nanoae.autograd import no_grad
+from nanoae.checkpoint import CHECKPOINT, HISTORY_FILES, load_checkpoint, model_from_checkpoint
 from nanoae.data import DATASETS, load_dataset
 from nanoae.gradcheck import GradcheckError, gradcheck
 from nanoae.gradcheck_cases import CASES, make_inputs
-from nanoae.models import MODELS
-from nanoae.autograd import no_grad
-from nanoae.train import TrainConfig, build_model, fit, load_checkpoint, model_from_checkpoint
+from nanoae.models import MODELS, build_model
+from nanoae.models.aae import PRIORS
+from nanoae.models.denoising import NOISES
+from nanoae.train import TrainConfig, fit
 
-# The weight of each model's regularizer, set by --beta: the VAE's and the sparse
-# autoencoder's beta, the contractive autoencoder's lambda.
-PENALTY_WEIGHT = ("beta", "lam")
+# The models `nanoae train` offers: those that read flat images, as every dataset here holds.
+IMAGE_MODELS = sorted(name for name, cls in MODELS.items() if cls.input_kind == "images")
+
+
+# --- argument types ------------------------------------------------------------------
+
+def positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+        return value
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def layer_sizes(text):
+    """'400' -> (400,); '512,256' -> (512, 256); '' -> () (no hidden layer)."""
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of layer sizes") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"{text!r}: layer sizes must be positive")
+    return sizes
+
+
+def class_list(text):
+    """'3' -> [3]; '3,5' -> [3, 5]: class labels."""
+    try:
+        classes = sorted({int(s) for s in text.split(",") if s.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of class labels") from None
+    if not classes or classes[0] < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: class labels are integers 0, 1, 2, ...")
+    return classes
+
+
+def fraction(text):
+    value = positive(float)(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be below 1")
+    return value
+
+
+# --- the options that set a model's config: one table ------------------------------
+
+def dest(flag):
+    """The attribute argparse stores an option under: "--noise-type" -> "noise_type"."""
+    return flag.lstrip("-").replace("-", "_")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelOption:
+    """An option of `nanoae train` that sets a field of the model's config.
+
+    ``fields``: the config fields it sets, in whichever model has them (--beta
+    is the VAE's and the sparse autoencoder's beta, the contractive one's lam).
+    An option given for a model that has none of them is an error.
+    """
+    flag: str
+    fields: tuple
+    type: object
+    help: str
+    choices: tuple = None
+
+    @property
+    def dest(self):
+        return dest(self.flag)
+
+
+MODEL_OPTIONS = (
+    ModelOption("--latent", ("latent_dim",), positive(int), "code size (default: the model's, 20 for vae)"),
+    ModelOption("--hidden", ("hidden",), layer_sizes,
+                "hidden layer sizes, e.g. 400 or 512,256 (default: the model's, 400)"),
+    ModelOption("--beta", ("beta", "lam"), positive(float),
+                "weight of the regularizer: KL for vae and sparse, the Jacobian penalty for cae (default: the model's)"),
+    ModelOption("--channels", ("channels",), layer_sizes,
+                "conv-ae: output channels of the encoder's stride-2 convolutions, e.g. 16,32 (default: 16,32)"),
+    ModelOption("--prior", ("prior",), str, "aae: the prior the codes are pushed toward, N(0, I) or a ring of "
+                "Gaussians (default: gaussian)", PRIORS),
+    ModelOption("--noise", ("noise_level",), fraction, "corruption level for dae (default: 0.3)"),
+    ModelOption("--noise-type", ("noise",), str, "corruption for dae (default: gaussian)", NOISES),
+)
+
+# Options that choose the data; a resumed run keeps its checkpoint's, so these cannot change it either.
+DATA_OPTIONS = ("--limit", "--normal")
 
 
 # --- nanoae train ------------------------------------------------------------------
 
 def model_config_from_args(args):
-    """The model's default config, changed where an option was given."""
+    """The model's default config, changed where an option of :data:`MODEL_OPTIONS` was given."""
     cls = MODELS[args.model].config_class
     fields = {f.name for f in dataclasses.fields(cls)}
-    given = {"latent_dim": args.latent, "hidden": args.hidden, "noise_level": args.noise,
-             "noise": args.noise_type, "channels": args.channels, "prior": args.prior}
-    given.update({name: args.beta for name in PENALTY_WEIGHT if name in fields})
-    for name, value in given.items():
-        if value is not None and name not in fields:
-            option = {"latent_dim": "--latent", "noise_level": "--noise", "noise": "--noise-type",
-                      "hidden": "--hidden", "channels": "--channels", "prior": "--prior"}.get(name, "--beta")
-            raise ValueError(f"{option} does not apply to the {args.model!r} model")
-    return cls(**{name: value for name, value in given.items() if value is not None and name in fields})
+    changes = {}
+    for option in MODEL_OPTIONS:
+        value = getattr(args, option.dest)
+        if value is None:
+            continue
+        applies = [name for name in option.fields if name in fields]
+        if not applies:
+            raise ValueError(f"{option.flag} does not apply to the {args.model!r} model")
+        changes.update({name: value for name in applies})
+    return cls(**changes)
+
+
+def options_given(args, flags):
+    """The flags among ``flags`` that were given on the command line."""
+    return [flag for flag in flags if getattr(args, dest(flag)) is not None]
 
 
 def load_splits(name, limit):
@@ -57,25 +151,9 @@ def load_splits(name, limit):
     return load_dataset(name, "train", limit=limit), load_dataset(name, "test", limit=limit)
 
 
-def images_of(dataset, classes):
-    """(inputs, labels) of a dataset, only the rows whose label is in ``classes`` (all rows if None)."""
-    x, labels = dataset.inputs(), dataset.labels
-    if classes is None:
-        return x, labels
-    keep = np.isin(labels, classes)
-    if not keep.any():
-        raise ValueError(f"{dataset.name} {dataset.split} has no image of class {classes} "
-                         f"(its classes are 0..{len(dataset.classes) - 1})")
-    return x[keep], labels[keep]
-
-
 def run_train(args):
     if args.resume:
-        ignored = [option for option, value in (("--latent", args.latent), ("--hidden", args.hidden),
-                   ("--beta", args.beta), ("--noise", args.noise), ("--noise-type", args.noise_type),
-                   ("--channels", args.channels), ("--prior", args.prior), ("--limit", args.limit),
-                   ("--normal", args.normal))
-                   if value is not None]
+        ignored = options_given(args, [option.flag for option in MODEL_OPTIONS] + list(DATA_OPTIONS))
         if ignored:
             raise ValueError(f"{', '.join(ignored)} cannot change a run that is resumed: the model and the "
                              "data and the training settings come from the checkpoint (only --epochs and --out apply)")
@@ -94,7 +172,9 @@ def run_train(args):
         out = args.out or os.path.join("runs", args.model)
     train_set, test_set = load_splits(meta["dataset"], meta["limit"])
     normal = meta.get("normal")                        # the one-class setting: train and test on these classes
-    (train_x, _), (test_x, test_labels) = images_of(train_set, normal), images_of(test_set, normal)
+    if normal is not None:
+        train_set, test_set = train_set.only_classes(normal), test_set.only_classes(normal)
+    train_x, test_x, test_labels = train_set.inputs(), test_set.inputs(), test_set.labels
     model = build_model(args.model, model_config, seed=config.seed)
     print(f"{args.model}: {type(model).__name__}({model_config}) on {meta['dataset']} "
           f"{'' if normal is None else f'classes {normal} '}({len(train_x)} train / {len(test_x)} test images), "
@@ -106,8 +186,8 @@ def run_train(args):
     figures = plot.save_figures(model, test_x, test_labels, history, out, test_set.classes)
     last = history[-1]
     print(f"done: epoch {last['epoch']}, test loss {last.get('test_total', float('nan')):.4g} per image")
-    print("wrote " + ", ".join(os.path.join(out, name) for name in
-                               ("checkpoint.npz", "history.csv", "history.json")) + ", " + ", ".join(figures))
+    print("wrote " + ", ".join(os.path.join(out, name) for name in (CHECKPOINT, *HISTORY_FILES)) + ", "
+          + ", ".join(figures))
     return 0
 
 
@@ -149,10 +229,7 @@ def run_anomaly(args):
     name, limit = args.dataset or meta.get("dataset", "fontdigits"), args.limit or meta.get("limit")
     train_set, test_set = load_splits(name, limit)
     split = anomaly.one_class_split(train_set.inputs(), train_set.labels, test_set.inputs(), test_set.labels, normal)
-    if type(model).name == "vae":
-        score_name, scores = "-ELBO", anomaly.negative_elbo(model, split.test_x)
-    else:
-        score_name, scores = "reconstruction error", anomaly.reconstruction_error(model, split.test_x)
+    score_name, scores = anomaly.model_score(model, split.test_x)
     k = model.config.latent_dim
     pca_scores = anomaly.pca_reconstruction_error(split.train_x, split.test_x, k)
     curves = {f"{type(model).name} ({score_name})": scores, f"PCA, {k} components (baseline)": pca_scores}
@@ -212,58 +289,15 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-        return value
-    parse.__name__ = f"positive {kind.__name__}"
-    return parse
+def add_device(parser):
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
 
 
-def hidden_sizes(text):
-    """'400' -> (400,); '512,256' -> (512, 256); '' -> () (no hidden layer)."""
-    try:
-        sizes = tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of layer sizes") from None
-    if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"{text!r}: layer sizes must be positive")
-    return sizes
-
-
-def class_list(text):
-    """'3' -> [3]; '3,5' -> [3, 5]: class labels."""
-    try:
-        classes = sorted({int(s) for s in text.split(",") if s.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of class labels") from None
-    if not classes or classes[0] < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: class labels are integers 0, 1, 2, ...")
-    return classes
-
-
-def fraction(text):
-    value = positive(float)(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be below 1")
-    return value
-
-
-def build_parser():
-    formatter = HelpFormatter
-    parser = Parser(prog="nanoae", description=__doc__.split("\n\n")[0], formatter_class=formatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
-
+def add_train(commands):
     train = commands.add_parser("train", help="train an autoencoder; write a checkpoint, its history and figures",
-                                formatter_class=formatter)
-    train.add_argument("model", choices=sorted(MODELS),
-                       help="ae: plain, dae: denoising, sparse, cae: contractive, vae: variational, "
-                            "conv-ae: convolutional, aae: adversarial")
+                                formatter_class=HelpFormatter)
+    train.add_argument("model", choices=IMAGE_MODELS,
+                       help=", ".join(f"{name}: {MODELS[name].__name__}" for name in IMAGE_MODELS))
     train.add_argument("--dataset", choices=DATASETS, default="fontdigits",
                        help="fontdigits is embedded (no download); mnist and fashion-mnist are looked for on disk "
                             "and downloaded if missing")
@@ -271,71 +305,74 @@ def build_parser():
                        help="train up to this epoch (default: 10; with --resume, the checkpoint's setting)")
     train.add_argument("--batch-size", type=positive(int), default=128, help="examples per training step")
     train.add_argument("--lr", type=positive(float), default=1e-3, help="Adam's learning rate")
-    train.add_argument("--latent", type=positive(int), default=None,
-                       help="code size (default: the model's, 20 for vae)")
-    train.add_argument("--hidden", type=hidden_sizes, default=None,
-                       help="hidden layer sizes, e.g. 400 or 512,256 (default: the model's, 400)")
-    train.add_argument("--beta", type=positive(float), default=None,
-                       help="weight of the regularizer: KL for vae and sparse, the Jacobian penalty for cae "
-                            "(default: the model's)")
-    train.add_argument("--channels", type=hidden_sizes, default=None,
-                       help="conv-ae: output channels of the encoder's stride-2 convolutions, e.g. 16,32 "
-                            "(default: the model's, 16,32)")
-    train.add_argument("--prior", choices=("gaussian", "mixture"), default=None,
-                       help="aae: the prior the codes are pushed toward, N(0, I) or a ring of Gaussians "
-                            "(default: gaussian)")
+    for option in MODEL_OPTIONS:
+        train.add_argument(option.flag, type=option.type, choices=option.choices, default=None, help=option.help)
     train.add_argument("--normal", type=class_list, default=None,
                        help="train (and report the test loss) on these classes only, e.g. 0 or 3,5: the one-class "
                             "setting of anomaly detection (then: nanoae anomaly CHECKPOINT)")
-    train.add_argument("--noise", type=fraction, default=None, help="corruption level for dae (default: 0.3)")
-    train.add_argument("--noise-type", choices=("gaussian", "masking", "salt_pepper"), default=None,
-                       help="corruption for dae (default: gaussian)")
     train.add_argument("--seed", type=int, default=0, help="seeds the weights, the batch order and the noise")
-    train.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
+    add_device(train)
     train.add_argument("--limit", type=positive(int), default=None,
                        help="use only the first N train and N test images (quick runs)")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
     train.add_argument("--resume", default=None, metavar="CHECKPOINT",
-                       help="continue from a checkpoint.npz with its model, data and settings (only --epochs and --out apply)")
+                       help="continue from a checkpoint.npz with its model, data and settings "
+                            "(only --epochs and --out apply)")
     train.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
     train.set_defaults(run=run_train)
 
-    sample = commands.add_parser("sample", help="decode samples from a trained VAE's prior", formatter_class=formatter)
-    sample.add_argument("checkpoint", help="a checkpoint.npz written by nanoae train vae")
+
+def add_sample(commands):
+    sample = commands.add_parser("sample", help="decode samples from a trained model's prior (vae, aae)",
+                                 formatter_class=HelpFormatter)
+    sample.add_argument("checkpoint", help="a checkpoint.npz written by nanoae train vae (or aae)")
     sample.add_argument("--n", type=positive(int), default=100, help="number of samples")
     sample.add_argument("--seed", type=int, default=0, help="seeds the draws from the prior")
-    sample.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
+    add_device(sample)
     sample.add_argument("--out", default=None, help="PNG file (default: samples.png beside the checkpoint)")
     sample.set_defaults(run=run_sample)
 
+
+def add_reconstruct(commands):
     rec = commands.add_parser("reconstruct", help="draw images beside their reconstructions",
-                              formatter_class=formatter)
+                              formatter_class=HelpFormatter)
     rec.add_argument("checkpoint", help="a checkpoint.npz written by nanoae train")
     rec.add_argument("--dataset", choices=DATASETS, default=None, help="default: the one the model was trained on")
     rec.add_argument("--split", choices=("train", "test"), default="test")
     rec.add_argument("--n", type=positive(int), default=20, help="number of images")
-    rec.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
+    add_device(rec)
     rec.add_argument("--out", default=None, help="PNG file (default: reconstructions.png beside the checkpoint)")
     rec.set_defaults(run=run_reconstruct)
 
+
+def add_anomaly(commands):
     detect = commands.add_parser("anomaly", help="score test images by a model's reconstruction error (-ELBO for "
-                                 "a vae): ROC and AUC, beside PCA's", formatter_class=formatter)
+                                 "a vae): ROC and AUC, beside PCA's", formatter_class=HelpFormatter)
     detect.add_argument("checkpoint", help="a checkpoint.npz written by nanoae train --normal ...")
     detect.add_argument("--normal", type=class_list, default=None,
                         help="the normal classes (default: those the model was trained on)")
     detect.add_argument("--dataset", choices=DATASETS, default=None, help="default: the one the model was trained on")
     detect.add_argument("--limit", type=positive(int), default=None,
                         help="use only the first N train and N test images (default: as in training)")
-    detect.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="gpu needs CuPy")
+    add_device(detect)
     detect.add_argument("--out", default=None, help="PNG file (default: roc.png beside the checkpoint)")
     detect.set_defaults(run=run_anomaly)
 
+
+def add_gradcheck(commands):
     check = commands.add_parser("gradcheck", help="check every op and loss with finite differences",
-                                formatter_class=formatter)
+                                formatter_class=HelpFormatter)
     check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy", help="array backend")
     check.add_argument("--seed", type=int, default=0, help="seed for inputs and upstream gradients")
     check.add_argument("--only", default="", help="check only ops whose name contains this text")
     check.set_defaults(run=run_gradcheck)
+
+
+def build_parser():
+    parser = Parser(prog="nanoae", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    for add in (add_train, add_sample, add_reconstruct, add_anomaly, add_gradcheck):
+        add(commands)
     return parser
 
 

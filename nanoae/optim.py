@@ -1,4 +1,4 @@
-"""Optimizers: SGD (with momentum) and Adam, as in PyTorch.
+"""Optimizers: SGD (with momentum) and Adam, as in PyTorch, and ``OPTIMIZERS``, the table of them by name.
 
 ``step()`` updates each parameter's array in place from its ``.grad``, in the
 parameter's own dtype. Gradients accumulate across backward calls, so a
@@ -160,3 +160,7 @@ class Adam(Optimizer):
         v = beta2 * v + (1 - beta2) * g * g;
         p -= lr_hat * m / (sqrt(v * v_hat_scale) + eps);
     """, "nanoae_adam_update")
+
+
+# The optimizers by the names a TrainConfig uses (``optimizer="adam"``).
+OPTIMIZERS = {"adam": Adam, "sgd": SGD}

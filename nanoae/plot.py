@@ -163,9 +163,8 @@ def roc_curves(curves, path, title):
 def run_on_array(fn, array, model):
     """``fn`` (a method of ``model``, e.g. ``model.reconstruct``) applied to a NumPy array
     without gradients, on the model's device; the result comes back as a NumPy array."""
-    xp = model.parameters()[0].xp
     with no_grad():
-        return backend.to_numpy(fn(Tensor(xp.asarray(array))).data)
+        return backend.to_numpy(fn(Tensor(backend.to_device(array, model.device))).data)
 
 
 def save_figures(model, test_x, test_labels, history, out, class_names=None, n_scatter=2000):
@@ -185,9 +184,7 @@ def save_figures(model, test_x, test_labels, history, out, class_names=None, n_s
         paths.append(image_grid(samples, os.path.join(out, "samples.png"),
                                 f"Samples from the prior {model.prior_description}"))
         if model.config.latent_dim == 2:
-            ring = getattr(model.config, "prior", "gaussian") == "mixture"
-            span = model.config.mixture_radius + 2 * model.config.mixture_std if ring else None
             paths.append(manifold_grid(lambda z: run_on_array(model.decode, z, model),
-                                       os.path.join(out, "manifold.png"), span=span))
+                                       os.path.join(out, "manifold.png"), span=model.prior_span))
     model.train()
     return paths

@@ -41,21 +41,23 @@ def _flatten(tree, prefix=""):
     return flat
 
 
-def save(state, path):
-    """Write ``state`` (a dict, possibly nested) to ``path`` as .npz, atomically."""
-    flat = _flatten(state)  # every value is checked before the disk is touched
+@contextlib.contextmanager
+def atomic_write(path, mode="wb", newline=None):
+    """``with atomic_write(path) as f:`` writes to a new temporary file beside ``path``
+    and renames it over ``path`` only once everything is written and on disk.
+
+    A crash or an exception mid-write leaves ``path`` as it was (the
+    temporary file is removed). The temporary name is unique, so two writers
+    of the same path never step on each other's half-written file.
+    ``mode`` is "wb" or "w" (text, then ``newline`` as for ``open``).
+    """
     # Same folder as path, so that os.replace is a rename (atomic), not a copy.
-    # Made with open(..., "xb") rather than tempfile.mkstemp, whose files are
-    # private (mode 0600): the checkpoint gets the permissions any new file gets.
+    # Made with open(..., "x") rather than tempfile.mkstemp, whose files are
+    # private (mode 0600): the file gets the permissions any new file gets.
     tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        with open(tmp, "xb") as f:
-            # What numpy.savez does, without its keyword arguments (a key named
-            # "file" or "allow_pickle" would collide with them).
-            with zipfile.ZipFile(f, "w") as archive:
-                for name, array in flat.items():
-                    with archive.open(name + ".npy", "w", force_zip64=True) as member:  # zip64: over 2 GiB
-                        numpy.lib.format.write_array(member, array, allow_pickle=False)
+        with open(tmp, mode.replace("w", "x"), newline=newline) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -63,6 +65,18 @@ def save(state, path):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def save(state, path):
+    """Write ``state`` (a dict, possibly nested) to ``path`` as .npz, atomically."""
+    flat = _flatten(state)  # every value is checked before the disk is touched
+    with atomic_write(path) as f:
+        # What numpy.savez does, without its keyword arguments (a key named
+        # "file" or "allow_pickle" would collide with them).
+        with zipfile.ZipFile(f, "w") as archive:
+            for name, array in flat.items():
+                with archive.open(name + ".npy", "w", force_zip64=True) as member:  # zip64: over 2 GiB
+                    numpy.lib.format.write_array(member, array, allow_pickle=False)
 
 
 def load(path):

@@ -3,23 +3,20 @@
 Every model in :mod:`nanoae.models` has ``loss(x)`` returning the total loss
 and its named terms, so one loop trains them all::
 
-    from nanoae.models import VAE
+    from nanoae.models import build_model
     from nanoae.train import TrainConfig, fit
 
-    model = VAE()
+    model = build_model("vae", seed=0)
     history = fit(model, train_x, test_x, TrainConfig(epochs=5), out="runs/vae")
 
 One epoch is: shuffle (in an order fixed by the seed and the epoch number),
 then for each batch ``zero_grad, loss, backward, step``; then the mean of every
 loss term over the test set, without gradients. After each epoch the loop
-writes, in ``out``:
+writes the checkpoint and the history files in ``out`` (what they hold, and
+how they are written: :mod:`nanoae.checkpoint`).
 
-- ``checkpoint.npz``: weights, optimizer state, the random generator's state,
-  the epoch, the configuration and the history so far; written atomically by
-  :func:`nanoae.save`, so a crash never leaves half a checkpoint;
-- ``history.csv`` and ``history.json``: one row per epoch.
-
-Resuming from a checkpoint restores all of that, so the rest of the run gives
+Resuming from a checkpoint restores the weights, the optimizer and the random
+generator, so the rest of the run gives
 exactly the losses an uninterrupted run with the same seed gives. (On the CPU,
 that is: noise drawn on the GPU comes from CuPy's generator, whose state CuPy
 cannot save, so a resumed GPU run draws new noise and matches only in
@@ -38,29 +35,26 @@ instead of the single optimizer:
 - ``train_step(x, optimizers)``: its phases on one batch (each doing its own
   ``zero_grad, backward, step``), returning ``(total, terms)`` as ``loss`` does.
 
-The checkpoint then stores every optimizer's state under its name
-(``optimizer/<name>/...`` in the file) and resuming restores them all. The
-loss is checked after ``train_step`` rather than before the update, so a NaN
+The checkpoint then stores every optimizer's state under its name, and
+resuming restores them all. The loss is checked after ``train_step`` rather than before the update, so a NaN
 there stops training with the weights of that batch already changed (the
 checkpoint still holds the last good epoch).
+
+Models that change with training time. A model whose behaviour depends on
+how many steps it has taken (the semantic hashing autoencoder's noise ramp)
+defines ``after_step()``; the loop calls it after every update.
 """
-import csv
 import dataclasses
-import json
 import math
 import os
 import time
 
 from tqdm.auto import tqdm
 
-from nanoae import backend, optim
-from nanoae.data import DataLoader
-from nanoae.models import MODELS
-from nanoae.serialization import load, save
+from nanoae import backend, checks, optim
 from nanoae.autograd import no_grad
-
-CHECKPOINT = "checkpoint.npz"
-OPTIMIZERS = {"adam": optim.Adam, "sgd": optim.SGD}
+from nanoae.checkpoint import CHECKPOINT, restore_checkpoint, save_checkpoint, write_history
+from nanoae.data import DataLoader
 
 
 @dataclasses.dataclass
@@ -74,37 +68,22 @@ class TrainConfig:
     eval_batch_size: int = 1000  # test batches only run forward, so they can be larger
 
     def __post_init__(self):
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"TrainConfig: optimizer must be one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
+        checks.choice("TrainConfig", "optimizer", self.optimizer, sorted(optim.OPTIMIZERS))
         backend.check_device(self.device)
         for name in ("epochs", "batch_size", "eval_batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig: {name} must be at least 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"TrainConfig: lr must be positive, got {self.lr}")
+            checks.positive_int("TrainConfig", name, getattr(self, name))
+        checks.positive("TrainConfig", "lr", self.lr)
 
 
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite; training stopped before the weights were updated."""
 
 
-def build_model(name, model_config=None, seed=0):
-    """A model from its short name ("ae", "vae", ...) and its config (a dataclass or a dict),
-    with weights drawn from ``seed``."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
-    cls = MODELS[name]
-    if isinstance(model_config, dict):
-        model_config = cls.config_class(**model_config)
-    backend.manual_seed(seed)
-    return cls(model_config)
-
-
 def make_optimizer(model, config):
     """The model's optimizer; a dict of named ones for a model trained in phases (module docstring)."""
     if is_phased(model):
         return model.make_optimizers(config)
-    return OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr)
+    return optim.OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr)
 
 
 def is_phased(model):
@@ -145,6 +124,8 @@ def train_epoch(model, optimizer, loader, epoch, progress=True):
                                          "training stopped before this update (try a smaller --lr)")
             total.backward()
             optimizer.step()
+        if hasattr(model, "after_step"):
+            model.after_step()
         means.add(value, terms, len(x))
         bar.set_postfix(loss=f"{value:.4g}", refresh=False)  # redrawn at the bar's own pace
     return means.result()
@@ -190,7 +171,7 @@ def fit(model, train_x, test_x=None, config=None, out=None, resume=None, progres
     and ``test_<term>`` for every loss term (and ``total``), and ``seconds``.
 
     - ``config``: a :class:`TrainConfig` (the default one if None). Build the
-      model after seeding (:func:`build_model` does) for a reproducible run.
+      model after seeding (``nanoae.models.build_model`` does) for a reproducible run.
     - ``out``: a folder for the checkpoint and the history files, or None.
     - ``resume``: a checkpoint written by an earlier run of the same model;
       training continues after its epoch, up to ``config.epochs``.
@@ -235,93 +216,3 @@ def format_row(row):
         if terms:
             parts.append(f"{split} " + " ".join(terms))
     return "  ".join(parts) + f"  ({row['seconds']:.1f} s)"
-
-
-def write_history(history, out):
-    """history.json (a list of rows) and history.csv (one line per epoch), each written atomically."""
-    _write_atomically(os.path.join(out, "history.json"), lambda f: json.dump(history, f, indent=1))
-
-    def write_csv(f):
-        writer = csv.DictWriter(f, fieldnames=list(history[0]))
-        writer.writeheader()
-        writer.writerows(history)
-    _write_atomically(os.path.join(out, "history.csv"), write_csv)
-
-
-def _write_atomically(path, write):
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="") as f:
-        write(f)
-    os.replace(tmp, path)
-
-
-# --- checkpoints -------------------------------------------------------------------
-
-def save_checkpoint(path, model, optimizer, history, config, meta=None):
-    """Everything needed to continue: weights, optimizer, RNG state, epoch, configs, history.
-
-    The configs, the history and the RNG state are stored as JSON text: the
-    generator's state holds 128-bit integers, which no NumPy dtype can.
-    """
-    save({
-        "model": model.state_dict(),
-        "optimizer": optimizer_state(optimizer),
-        "epoch": len(history),
-        "rng": json.dumps(backend.get_rng_state()),
-        "model_name": type(model).name,
-        "model_config": json.dumps(dataclasses.asdict(model.config)),
-        "train_config": json.dumps(dataclasses.asdict(config)),
-        "history": json.dumps(history),
-        "meta": json.dumps(meta or {}),
-    }, path)
-
-
-def load_checkpoint(path):
-    """A checkpoint as a dict, with its JSON parts decoded; the arrays stay on the CPU."""
-    state = load(path)
-    missing = {"model", "optimizer", "epoch", "rng", "model_name", "model_config", "train_config",
-               "history"} - set(state)
-    if missing:
-        raise ValueError(f"{path} is not a nanoae training checkpoint: it has no {sorted(missing)}")
-    for key in ("rng", "model_config", "train_config", "history", "meta"):
-        if key in state:
-            state[key] = json.loads(state[key])
-    return state
-
-
-def model_from_checkpoint(path, device="cpu"):
-    """The model saved in a checkpoint, its weights loaded, on ``device``; and the checkpoint."""
-    state = load_checkpoint(path)
-    model = build_model(state["model_name"], state["model_config"], seed=state["train_config"]["seed"])
-    model.load_state_dict(state["model"])
-    return model.to(device), state
-
-
-def restore_checkpoint(path, model, optimizer):
-    """Load weights, optimizer state (one optimizer or a dict of them) and RNG state into place;
-    return the history so far."""
-    state = load_checkpoint(path)
-    if state["model_name"] != type(model).name:
-        raise ValueError(f"{path} holds a {state['model_name']!r} model, not a {type(model).name!r}")
-    model.load_state_dict(state["model"])
-    load_optimizer_state(optimizer, state["optimizer"], path)
-    backend.set_rng_state(state["rng"])
-    return state["history"]
-
-
-def optimizer_state(optimizer):
-    """An optimizer's state_dict; for a dict of named optimizers, {name: state_dict}."""
-    if isinstance(optimizer, dict):
-        return {name: opt.state_dict() for name, opt in optimizer.items()}
-    return optimizer.state_dict()
-
-
-def load_optimizer_state(optimizer, state, path):
-    """The inverse of :func:`optimizer_state`; named optimizers must match the checkpoint's names."""
-    if not isinstance(optimizer, dict):
-        optimizer.load_state_dict(state)
-        return
-    if set(state) != set(optimizer):
-        raise ValueError(f"{path} holds optimizers {sorted(state)}, the model makes {sorted(optimizer)}")
-    for name, opt in optimizer.items():
-        opt.load_state_dict(state[name])

@@ -7,12 +7,12 @@ import pytest
 import nanoae
 from nanoae import backend, plot
 from nanoae.data import load_dataset
-from nanoae.models import AutoencoderConfig
-from nanoae.models.aae import AAEConfig, AdversarialAutoencoder, mixture_means
 from nanoae.autograd import Tensor
-from nanoae.train import (NonFiniteLossError, TrainConfig, build_model, fit, load_checkpoint,
-                          restore_checkpoint)
-import nanoae.train as train_module
+from nanoae.checkpoint import load_checkpoint, restore_checkpoint
+from nanoae.models import AutoencoderConfig, build_model
+from nanoae.models.aae import AAEConfig, AdversarialAutoencoder, mixture_means
+from nanoae.train import NonFiniteLossError, TrainConfig, fit
+import nanoae.checkpoint as checkpoint_module
 
 SMALL = {"input_dim": 16, "hidden": (12,), "latent_dim": 2, "disc_hidden": (8,)}
 
@@ -237,11 +237,11 @@ def test_sample_decodes_prior_draws_into_images():
     ({"prior": "uniform"}, "prior must be one of 'gaussian', 'mixture'"),
     ({"latent_dim": 0}, "latent_dim must be a positive int"),
     ({"disc_hidden": 64}, "disc_hidden must be a tuple"),
-    ({"disc_hidden": (64, 0)}, "disc_hidden sizes must be positive ints"),
+    ({"disc_hidden": (64, 0)}, "disc_hidden must hold positive integers"),
     ({"num_components": 0}, "num_components must be a positive int"),
     ({"mixture_std": -0.5}, "mixture_std must be positive"),
     ({"mixture_radius": 0.0}, "mixture_radius must be positive"),
-    ({"disc_lr": 0.0}, "disc_lr must be positive or None"),
+    ({"disc_lr": 0.0}, "disc_lr must be positive"),
 ])
 def test_bad_config_is_refused_with_a_message_naming_the_field(changes, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -285,7 +285,7 @@ def test_resume_without_the_optimizers_states_would_differ(tmp_path, monkeypatch
     """The exact-resume test can fail: fresh Adam moments after the restart change the losses."""
     straight = run(tmp_path / "straight", epochs=3)
     run(tmp_path / "stopped", epochs=2)
-    monkeypatch.setattr(train_module, "load_optimizer_state", lambda optimizer, state, path: None)
+    monkeypatch.setattr(checkpoint_module, "load_optimizer_state", lambda optimizer, state, path: None)
     resumed = run(tmp_path / "resumed", epochs=3, resume=tmp_path / "stopped" / "checkpoint.npz")
     assert resumed[2]["train_recon"] != straight[2]["train_recon"]
 

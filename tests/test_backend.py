@@ -140,7 +140,7 @@ def test_get_and_set_rng_state_round_trip():
 
 ROOT = Path(nanoae.__file__).parent
 MODULES_THAT_FOLLOW_THEIR_INPUTS = sorted((ROOT / "ops").glob("*.py")) + [
-    ROOT / name for name in ("tensor.py", "nn.py", "optim.py", "functional.py", "init.py", "factory.py")]
+    ROOT / name for name in ("autograd.py", "optim.py", "functional.py", "creation.py")] + sorted((ROOT / "nn").glob("*.py"))
 
 
 def array_module_imports(source):

@@ -7,9 +7,9 @@ import pytest
 
 from nanoae import cli
 from nanoae.data import load_dataset
-from nanoae.gradcheck_cases import CASES, Case
 from nanoae.autograd import Function
-from nanoae.train import load_checkpoint, model_from_checkpoint
+from nanoae.checkpoint import load_checkpoint, model_from_checkpoint
+from nanoae.gradcheck_cases import CASES, Case
 
 
 class SquareWithWrongBackward(Function):

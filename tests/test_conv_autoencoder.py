@@ -62,7 +62,7 @@ def test_encode_rejects_images_that_are_not_flat_with_a_clear_message():
     ({"kernel_size": 4}, "kernel_size must be odd"),
     ({"channels": ()}, "at least one convolution"),
     ({"image_shape": (28, 28)}, r"\(channels, height, width\)"),
-    ({"channels": (16, 0)}, "positive ints"),
+    ({"channels": (16, 0)}, "channels must hold positive integers"),
     ({"latent_dim": 0}, "latent_dim must be a positive int"),
     ({"activation": "gelu"}, "activation must be one of"),
 ])

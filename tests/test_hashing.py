@@ -141,6 +141,7 @@ def test_noise_std_rises_linearly_over_the_ramp_then_stays():
     for _ in range(14):
         seen.append(model.current_noise_std())
         model.loss(x)
+        model.after_step()
     assert seen[:11] == pytest.approx([0.4 * t for t in range(11)]) and seen[11:] == [4.0] * 3
     assert small_model(noise_std=2.5, noise_ramp_steps=0).current_noise_std() == 2.5
 
@@ -157,15 +158,26 @@ def test_noise_is_added_before_the_sigmoid_with_the_current_std():
     np.testing.assert_allclose(h, 1 / (1 + np.exp(-(a + 1.5 * eps))), rtol=1e-5)
 
 
-def test_eval_mode_loss_and_codes_have_no_noise_and_do_not_count_steps():
+def test_eval_mode_loss_and_codes_have_no_noise():
     model = small_model(noise_std=4.0, noise_ramp_steps=0)
     x = nanoae.tensor(np.random.default_rng(12).random((4, 12)))
     model.eval()
     losses = [model.loss(x)[0].item() for _ in range(2)]
-    assert losses[0] == losses[1] and model.steps == 0
+    assert losses[0] == losses[1]
     np.testing.assert_array_equal(model.code(x).numpy(), model.code(x).numpy())
     model.train()
-    assert model.loss(x)[0].item() != losses[0] and model.steps == 1
+    assert model.loss(x)[0].item() != losses[0]
+
+
+def test_computing_a_loss_does_not_move_the_ramp_only_an_update_does():
+    """The step count moves in after_step, which fit calls once per batch; loss only reads it."""
+    model = small_model(noise_std=4.0, noise_ramp_steps=100)
+    x = np.random.default_rng(12).random((40, 12)).astype(np.float32)
+    for _ in range(3):
+        model.loss(nanoae.tensor(x))
+    assert model.steps == 0
+    fit(model, x, config=TrainConfig(epochs=2, batch_size=16), progress=False)   # 3 batches per epoch
+    assert model.steps == 6
 
 
 def test_training_with_noise_makes_the_codes_nearly_binary():

@@ -16,7 +16,8 @@ import nanoae
 from nanoae import backend, functional as F, optim
 from nanoae.models import (MODELS, VAE, AdversarialAutoencoder, Autoencoder, AutoencoderConfig,
                            ContractiveAutoencoder, ContractiveConfig, ConvAutoencoder, DenoisingAutoencoder,
-                           DenoisingConfig, SparseAutoencoder, SparseConfig, VAEConfig)
+                           DenoisingConfig, SemanticHashingAutoencoder, Seq2SeqAutoencoder, SparseAutoencoder,
+                           SparseConfig, VAEConfig)
 from weight_swap import weights_set_to
 
 TINY = {"input_dim": 6, "hidden": (5,), "latent_dim": 3}
@@ -52,7 +53,8 @@ def both_signs(xp, *shape, seed=1, dtype="float64"):
 def test_models_dict_maps_each_name_to_its_class_and_config():
     assert MODELS == {"ae": Autoencoder, "dae": DenoisingAutoencoder, "sparse": SparseAutoencoder,
                       "cae": ContractiveAutoencoder, "vae": VAE, "conv-ae": ConvAutoencoder,
-                      "aae": AdversarialAutoencoder}
+                      "aae": AdversarialAutoencoder, "hash": SemanticHashingAutoencoder,
+                      "seq2seq": Seq2SeqAutoencoder}
     for name, cls in MODELS.items():
         assert cls.name == name
         assert isinstance(cls().config, cls.config_class)
@@ -189,7 +191,7 @@ def test_config_survives_json_with_hidden_as_a_list(name):
     (AutoencoderConfig, {"latent_dim": 0}, "latent_dim must be a positive int"),
     (AutoencoderConfig, {"input_dim": 7.5}, "input_dim must be a positive int"),
     (AutoencoderConfig, {"hidden": 400}, "hidden must be a tuple"),
-    (AutoencoderConfig, {"hidden": (400, -1)}, "hidden sizes must be positive"),
+    (AutoencoderConfig, {"hidden": (400, -1)}, "hidden must hold positive integers"),
     (AutoencoderConfig, {"activation": "gelu"}, "activation must be one of"),
     (AutoencoderConfig, {"output": "softmax"}, "output must be one of"),
     (AutoencoderConfig, {"recon": "l1"}, "recon must be one of"),

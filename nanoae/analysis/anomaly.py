@@ -28,6 +28,7 @@ from collections import namedtuple
 
 from nanoae import backend, functional as F
 from nanoae.analysis.pca import PCA
+from nanoae.models.vae import VAE
 from nanoae.autograd import Tensor, no_grad
 
 OneClassSplit = namedtuple("OneClassSplit", ["train_x", "test_x", "test_is_anomaly"])
@@ -67,9 +68,8 @@ def _batches(model, x, batch_size):
     if not backend.is_array(x) or x.ndim != 2:
         raise ValueError(f"anomaly scores: x must be an array of rows (N, D), got "
                          f"{getattr(x, 'shape', type(x).__name__)}")
-    device = backend.device_of(model.parameters()[0].data)
     for start in range(0, len(x), batch_size):
-        yield Tensor(backend.to_device(x[start:start + batch_size], device))
+        yield Tensor(backend.to_device(x[start:start + batch_size], model.device))
 
 
 def _collect(x, parts):
@@ -125,3 +125,11 @@ def pca_reconstruction_error(train_x, x, n_components):
     """PCA's score: fit a k-component PCA to ``train_x`` (the normal images), then return the
     squared distance of each row of ``x`` to that principal subspace, shape (N,)."""
     return PCA(n_components).fit(train_x).reconstruction_error(x)
+
+
+def model_score(model, x):
+    """The score that suits ``model``, as ``(name, scores)`` with scores (N,): a VAE's negative
+    ELBO (it has a likelihood to score with), any other model's reconstruction error."""
+    if isinstance(model, VAE):
+        return "-ELBO", negative_elbo(model, x)
+    return "reconstruction error", reconstruction_error(model, x)

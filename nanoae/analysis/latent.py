@@ -37,7 +37,7 @@ geometry of that code space is good for:
 
 Codes are arrays (NumPy or CuPy); the array module comes from the inputs.
 """
-from nanoae import backend
+from nanoae import backend, checks
 
 KINDS = ("linear", "slerp")
 
@@ -177,8 +177,7 @@ def few_labels_split(labels, per_class, rng):
                          f"{getattr(labels, 'shape', type(labels).__name__)} {getattr(labels, 'dtype', '')}")
     if int(labels.min()) < 0:
         raise ValueError(f"few_labels_split: labels must be classes 0, 1, ..., got {int(labels.min())}")
-    if int(per_class) != per_class or per_class < 1:
-        raise ValueError(f"few_labels_split: per_class must be a positive integer, got {per_class!r}")
+    checks.positive_int("few_labels_split", "per_class", per_class)
     labels = backend.to_numpy(labels)
     chosen = []
     for c in range(int(labels.max()) + 1):

@@ -14,7 +14,7 @@ PCA-then-sign hashing, codes for a classifier).
 
 Works on NumPy and CuPy arrays alike: the array module comes from the data.
 """
-from nanoae import backend
+from nanoae import backend, checks
 
 
 class PCA:
@@ -25,9 +25,7 @@ class PCA:
     """
 
     def __init__(self, n_components):
-        if int(n_components) != n_components or n_components < 1:
-            raise ValueError(f"PCA: n_components must be a positive integer, got {n_components!r}")
-        self.n_components = int(n_components)
+        self.n_components = int(checks.positive_int("PCA", "n_components", n_components))
         self.mean = self.components = self.explained_variance = None
 
     def fit(self, x):

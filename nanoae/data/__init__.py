@@ -17,6 +17,7 @@
 | ``idx.py`` | the IDX file format they come in |
 | ``loader.py`` | ``DataLoader``: shuffled mini-batches of tensors |
 """
+from nanoae import checks
 from nanoae.data.dataset import SPLITS, Dataset, data_home, data_homes
 from nanoae.data.fontdigits import load_fontdigits
 from nanoae.data.idx import IDXError, read_idx, write_idx
@@ -38,8 +39,8 @@ def load_dataset(name, split="train", limit=None, root=None, download=True):
         raise ValueError(f"unknown dataset {name!r}; the datasets are {', '.join(DATASETS)}")
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; the splits are {', '.join(SPLITS)}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
+    if limit is not None:
+        checks.positive_int("load_dataset", "limit", limit)
     if name == "fontdigits":
         return load_fontdigits(split, limit, root)
     return load_mnist(name, split, limit, root, download)

@@ -59,6 +59,14 @@ class Dataset:
         return (f"Dataset({self.name!r}, split={self.split!r}: {len(self)} images of {height}x{width}, "
                 f"{len(self.classes)} classes)")
 
+    def only_classes(self, classes):
+        """A Dataset of the images whose label is in ``classes`` (a list of labels), in their order."""
+        keep = numpy.isin(self.labels, classes)
+        if not keep.any():
+            raise ValueError(f"{self.name} {self.split} has no image of class {classes} "
+                             f"(its classes are 0..{len(self.classes) - 1})")
+        return Dataset(self.name, self.split, self.images[keep], self.labels[keep], self.classes)
+
     def inputs(self):
         """The images as a model reads them: (N, height * width) float32 in [0, 1]."""
         return self.images.reshape(len(self), -1).astype(numpy.float32) / 255

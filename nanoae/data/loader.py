@@ -22,7 +22,7 @@ import math
 
 import numpy
 
-from nanoae import backend
+from nanoae import backend, checks
 from nanoae.autograd import Tensor
 
 
@@ -39,8 +39,7 @@ class DataLoader:
         backend.check_device(device)
         if not arrays:
             raise ValueError("DataLoader needs at least one array")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        checks.positive_int("DataLoader", "batch_size", batch_size)
         arrays = [a.data if isinstance(a, Tensor) else a for a in arrays]
         arrays = [a if backend.is_array(a) else numpy.asarray(a) for a in arrays]
         lengths = [len(a) for a in arrays]

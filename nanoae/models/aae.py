@@ -52,9 +52,9 @@ The priors (``prior`` in :class:`AAEConfig`):
 import math
 from dataclasses import dataclass
 
-from nanoae import backend, functional as F
+from nanoae import backend, checks, functional as F, optim
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
-from nanoae.models.mlp import check_choice, mlp
+from nanoae.models.mlp import mlp
 from nanoae.autograd import Tensor, no_grad
 
 PRIORS = ("gaussian", "mixture")
@@ -73,23 +73,14 @@ class AAEConfig(AutoencoderConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        check_choice(self, "prior", PRIORS)
-        if isinstance(self.disc_hidden, (str, int)) or not hasattr(self.disc_hidden, "__iter__"):
-            raise ValueError(f"AAEConfig: disc_hidden must be a tuple of layer sizes such as (256, 256), "
-                             f"got {self.disc_hidden!r}")
-        self.disc_hidden = tuple(self.disc_hidden)
-        if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.disc_hidden):
-            raise ValueError(f"AAEConfig: disc_hidden sizes must be positive ints, got {self.disc_hidden!r}")
-        k = self.num_components
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"AAEConfig: num_components must be a positive int, got {k!r}")
-        for name in ("mixture_radius", "mixture_std"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"AAEConfig: {name} must be positive, got {getattr(self, name)!r}")
-        for name in ("disc_lr", "gen_lr"):
-            value = getattr(self, name)
-            if value is not None and not value > 0:
-                raise ValueError(f"AAEConfig: {name} must be positive or None (the training lr), got {value!r}")
+        checks.choice("AAEConfig", "prior", self.prior, PRIORS)
+        self.disc_hidden = checks.sizes("AAEConfig", "disc_hidden", self.disc_hidden, example="(256, 256)")
+        checks.positive_int("AAEConfig", "num_components", self.num_components)
+        checks.positive("AAEConfig", "mixture_radius", self.mixture_radius)
+        checks.positive("AAEConfig", "mixture_std", self.mixture_std)
+        for name in ("disc_lr", "gen_lr"):   # None: the training lr
+            if getattr(self, name) is not None:
+                checks.positive("AAEConfig", name, getattr(self, name))
 
 
 def mixture_means(num_components, radius, latent_dim, xp, dtype="float64"):
@@ -138,13 +129,20 @@ class AdversarialAutoencoder(Autoencoder):
             return "N(0, I)"
         return f"a ring of {c.num_components} Gaussians (radius {c.mixture_radius:g}, std {c.mixture_std:g})"
 
+    @property
+    def prior_span(self):
+        """How far a grid over a 2-D code space should reach: None for N(0, I) (the grid follows
+        its quantiles); for the ring, its radius plus two standard deviations, so it holds the ring."""
+        c = self.config
+        return None if c.prior == "gaussian" else c.mixture_radius + 2 * c.mixture_std
+
     def sample_prior(self, n):
         """n codes drawn from the prior p(z), a Tensor (n, latent_dim) where the weights are, in their dtype.
 
         Drawn from nanoae's seeded generator (so a run with a seed is reproducible).
         """
         c = self.config
-        w = self.decoder.parameters()[0]
+        w = self.decoder[0].weight                                                # the dtype and device to draw in
         xp = w.xp
         rng = backend.generator_for(xp)
         z = rng.standard_normal((n, c.latent_dim), dtype=w.dtype)                 # (n, latent_dim)
@@ -193,8 +191,7 @@ class AdversarialAutoencoder(Autoencoder):
           than the reconstruction's, and mixing them in one running average
           would let either phase set the other's step size.
         """
-        from nanoae.train import OPTIMIZERS   # imported here: nanoae.train imports the models
-        c, make = self.config, OPTIMIZERS[config.optimizer]
+        c, make = self.config, optim.OPTIMIZERS[config.optimizer]
         return {
             "recon": make(self.encoder.parameters() + self.decoder.parameters(), lr=config.lr),
             "disc": make(self.discriminator.parameters(), lr=c.disc_lr or config.lr),

@@ -18,8 +18,9 @@ The other autoencoders subclass this one and add a term to :meth:`Autoencoder.lo
 """
 from dataclasses import dataclass
 
-from nanoae import functional as F
-from nanoae.models.mlp import check_choice, check_config, check_sizes, mlp
+from nanoae import checks, functional as F
+from nanoae.models.config import check_mlp_fields, config_or_default
+from nanoae.models.mlp import mlp
 from nanoae.nn import Module
 
 
@@ -33,9 +34,9 @@ class AutoencoderConfig:
     recon: str = "bce"           # "bce" or "mse"; "linear" outputs need "mse"
 
     def __post_init__(self):
-        check_sizes(self)
-        check_choice(self, "output", ("sigmoid", "linear"))
-        check_choice(self, "recon", ("bce", "mse"))
+        check_mlp_fields(self)
+        checks.choice(type(self).__name__, "output", self.output, ("sigmoid", "linear"))
+        checks.choice(type(self).__name__, "recon", self.recon, ("bce", "mse"))
         if self.output == "linear" and self.recon == "bce":
             raise ValueError(f"{type(self).__name__}: recon='bce' needs output='sigmoid' (probabilities); "
                              "use recon='mse' for linear outputs")
@@ -46,10 +47,11 @@ class Autoencoder(Module):
 
     name = "ae"
     config_class = AutoencoderConfig
+    input_kind = "images"        # flat rows of pixels, (B, input_dim)
 
     def __init__(self, config=None):
         super().__init__()
-        self.config = check_config(self, config)
+        self.config = config_or_default(self, config)
         self.encoder = self.build_encoder()
         self.decoder = self.build_decoder()
 

@@ -24,7 +24,7 @@ reconstructions (22% more loss).
 """
 from dataclasses import dataclass
 
-from nanoae import nn
+from nanoae import checks, nn
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
 from nanoae.ops import concatenate
 from nanoae.autograd import Tensor, grad
@@ -36,8 +36,7 @@ class ContractiveConfig(AutoencoderConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if not self.lam >= 0:
-            raise ValueError(f"ContractiveConfig: lam must be >= 0, got {self.lam!r}")
+        checks.non_negative("ContractiveConfig", "lam", self.lam)
 
 
 class ContractiveAutoencoder(Autoencoder):

@@ -26,9 +26,8 @@ the batch (nats per image), so the two models' losses compare directly.
 import math
 from dataclasses import dataclass
 
-from nanoae import nn
+from nanoae import checks, nn
 from nanoae.models.autoencoder import Autoencoder
-from nanoae.models.mlp import ACTIVATIONS, check_choice
 
 
 @dataclass
@@ -45,26 +44,18 @@ class ConvAutoencoderConfig:
 
     def __post_init__(self):
         name = type(self).__name__
-        # A config read back from JSON has lists: make them tuples again, so configs compare equal.
-        for field in ("image_shape", "channels"):
-            value = getattr(self, field)
-            if isinstance(value, (str, int)) or not hasattr(value, "__iter__"):
-                raise ValueError(f"{name}: {field} must be a tuple of ints, got {value!r}")
-            setattr(self, field, tuple(value))
-            if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in getattr(self, field)):
-                raise ValueError(f"{name}: {field} must hold positive ints, got {value!r}")
+        self.image_shape = checks.sizes(name, "image_shape", self.image_shape, example="(1, 28, 28)")
+        self.channels = checks.sizes(name, "channels", self.channels, example="(16, 32)")
         if len(self.image_shape) != 3:
             raise ValueError(f"{name}: image_shape must be (channels, height, width), got {self.image_shape!r}")
         if not self.channels:
             raise ValueError(f"{name}: channels needs at least one convolution, got ()")
-        for field in ("kernel_size", "latent_dim"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: {field} must be a positive int, got {value!r}")
+        checks.positive_int(name, "kernel_size", self.kernel_size)
+        checks.positive_int(name, "latent_dim", self.latent_dim)
         if self.kernel_size % 2 == 0:
             raise ValueError(f"{name}: kernel_size must be odd (padding kernel_size // 2 then centres "
                              f"each window), got {self.kernel_size}")
-        check_choice(self, "activation", tuple(ACTIVATIONS))
+        checks.choice(name, "activation", self.activation, tuple(nn.ACTIVATIONS))
 
     @property
     def input_dim(self):
@@ -97,7 +88,7 @@ class ConvAutoencoder(Autoencoder):
         layers = []
         for c_in, c_out in zip(channels[:-1], channels[1:]):
             layers += [nn.Conv2d(c_in, c_out, c.kernel_size, stride=2, padding=c.kernel_size // 2),
-                       ACTIVATIONS[c.activation]()]
+                       nn.ACTIVATIONS[c.activation]()]
         layers += [nn.Flatten(), nn.Linear(math.prod(last_map), c.latent_dim)]
         return nn.Sequential(*layers)
 
@@ -108,7 +99,7 @@ class ConvAutoencoder(Autoencoder):
         channels = [c.image_shape[0], *c.channels]              # [1, 16, 32]
         sizes = c.feature_map_sizes()                           # [(28, 28), (14, 14), (7, 7)]
         last_map = (channels[-1], *sizes[-1])                   # (32, 7, 7)
-        activation = ACTIVATIONS[c.activation]
+        activation = nn.ACTIVATIONS[c.activation]
         layers = [nn.Linear(c.latent_dim, math.prod(last_map)), activation(), nn.Unflatten(1, last_map)]
         for i in reversed(range(len(c.channels))):             # mirror the encoder, last layer first
             size_in, size_out = sizes[i + 1], sizes[i]

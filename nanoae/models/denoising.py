@@ -15,9 +15,8 @@ Reconstructing (``forward``, ``reconstruct``, ``code``) uses x as it is, without
 """
 from dataclasses import dataclass
 
-from nanoae import backend
+from nanoae import backend, checks
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
-from nanoae.models.mlp import check_choice
 from nanoae.autograd import Tensor
 
 NOISES = ("gaussian", "masking", "salt_pepper")
@@ -30,7 +29,7 @@ class DenoisingConfig(AutoencoderConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        check_choice(self, "noise", NOISES)
+        checks.choice("DenoisingConfig", "noise", self.noise, NOISES)
         if self.noise == "gaussian" and not self.noise_level >= 0:
             raise ValueError(f"DenoisingConfig: noise_level (the std) must be >= 0, got {self.noise_level!r}")
         if self.noise != "gaussian" and not 0 <= self.noise_level <= 1:

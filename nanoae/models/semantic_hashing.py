@@ -18,9 +18,11 @@ the first ``noise_ramp_steps`` training steps (then stays there):
 
     sigma_t = noise_std * min(1, t / noise_ramp_steps),   t = training steps taken so far.
 
-The model counts the steps itself: every call of ``loss`` in training mode is
-one step (``nanoae.train.fit`` calls it once per batch), so ``fit`` needs no
-change; set ``noise_ramp_steps`` to a fraction of epochs x batches per epoch.
+The model counts the steps in ``steps``: :meth:`SemanticHashingAutoencoder.after_step`
+adds one, and ``nanoae.train.fit`` calls it after every update (a loop of
+your own should too). ``loss`` only reads the count, so computing a loss
+changes nothing. Set ``noise_ramp_steps`` to a fraction of epochs x batches
+per epoch.
 Starting without noise lets the network first learn a useful code; the noise
 then forces it to binary. The count is not a weight: a run resumed from a
 checkpoint starts the ramp again.
@@ -36,7 +38,7 @@ thresholds them at 0.5 into the binary code.
 """
 from dataclasses import dataclass
 
-from nanoae import backend, functional as F
+from nanoae import backend, checks, functional as F
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
 from nanoae.autograd import Tensor
 
@@ -49,12 +51,8 @@ class SemanticHashingConfig(AutoencoderConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if not self.noise_std >= 0:
-            raise ValueError(f"SemanticHashingConfig: noise_std must be >= 0, got {self.noise_std!r}")
-        if isinstance(self.noise_ramp_steps, bool) or not isinstance(self.noise_ramp_steps, int) \
-                or self.noise_ramp_steps < 0:
-            raise ValueError(f"SemanticHashingConfig: noise_ramp_steps must be an int >= 0, "
-                             f"got {self.noise_ramp_steps!r}")
+        checks.non_negative("SemanticHashingConfig", "noise_std", self.noise_std)
+        checks.non_negative_int("SemanticHashingConfig", "noise_ramp_steps", self.noise_ramp_steps)
 
 
 class SemanticHashingAutoencoder(Autoencoder):
@@ -113,6 +111,8 @@ class SemanticHashingAutoencoder(Autoencoder):
     def loss(self, x):
         h = self.noisy_code(x) if self.training else self.encode(x)
         recon = self.reconstruction_loss(self.decode_logits(h), x)
-        if self.training:
-            self.steps += 1
         return recon, {"recon": recon}
+
+    def after_step(self):
+        """Count one training step: the clock of the noise ramp. The training loop calls it after each update."""
+        self.steps += 1

@@ -34,8 +34,8 @@ decoder's outputs past it are masked out of the loss.
 """
 from dataclasses import dataclass
 
-from nanoae import functional as F, nn
-from nanoae.models.mlp import check_choice, check_config
+from nanoae import checks, functional as F, nn
+from nanoae.models.config import config_or_default
 from nanoae.autograd import ShapeError, Tensor
 
 
@@ -49,11 +49,9 @@ class Seq2SeqConfig:
     recon: str = "bce"           # "bce" (frames in [0, 1]), "mse" (real frames) or "cross_entropy" (tokens)
 
     def __post_init__(self):
-        check_choice(self, "recon", ("bce", "mse", "cross_entropy"))
+        checks.choice("Seq2SeqConfig", "recon", self.recon, ("bce", "mse", "cross_entropy"))
         for field in ("input_dim", "embedding_dim", "hidden_size", "latent_dim"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"Seq2SeqConfig: {field} must be a positive int, got {value!r}")
+            checks.positive_int("Seq2SeqConfig", field, getattr(self, field))
         if (self.recon == "cross_entropy") != (self.vocab_size > 0):
             raise ValueError(f"Seq2SeqConfig: tokens need recon='cross_entropy' and vocab_size > 0 together, "
                              f"got recon={self.recon!r} and vocab_size={self.vocab_size}")
@@ -76,10 +74,11 @@ class Seq2SeqAutoencoder(nn.Module):
 
     name = "seq2seq"
     config_class = Seq2SeqConfig
+    input_kind = "sequences"     # (N, T, input_dim) frames or (N, T) tokens, not flat images
 
     def __init__(self, config=None):
         super().__init__()
-        self.config = check_config(self, config)
+        self.config = config_or_default(self, config)
         c = self.config
         step_size = c.input_dim
         if c.tokens:

@@ -21,9 +21,9 @@ rarely on and still reconstruct; with 128 it reached 0.064.
 """
 from dataclasses import dataclass
 
-from nanoae import functional as F, nn
+from nanoae import checks, functional as F, nn
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
-from nanoae.models.mlp import check_choice, mlp
+from nanoae.models.mlp import mlp
 
 
 @dataclass
@@ -35,11 +35,10 @@ class SparseConfig(AutoencoderConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        check_choice(self, "sparsity", ("kl", "l1"))
+        checks.choice("SparseConfig", "sparsity", self.sparsity, ("kl", "l1"))
         if not 0 < self.rho < 1:
             raise ValueError(f"SparseConfig: rho must be in (0, 1), got {self.rho!r}")
-        if not self.beta >= 0:
-            raise ValueError(f"SparseConfig: beta must be >= 0, got {self.beta!r}")
+        checks.non_negative("SparseConfig", "beta", self.beta)
 
 
 class SparseAutoencoder(Autoencoder):

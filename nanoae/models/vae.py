@@ -20,8 +20,9 @@ two differ by the constant factor B, which Adam's update does not see.
 """
 from dataclasses import dataclass
 
-from nanoae import backend, functional as F, nn
-from nanoae.models.mlp import ACTIVATIONS, check_config, check_sizes, mlp
+from nanoae import backend, checks, functional as F, nn
+from nanoae.models.config import check_mlp_fields, config_or_default
+from nanoae.models.mlp import mlp
 from nanoae.autograd import Tensor
 
 
@@ -34,9 +35,8 @@ class VAEConfig:
     beta: float = 1.0            # weight of the KL term
 
     def __post_init__(self):
-        check_sizes(self)
-        if not self.beta >= 0:
-            raise ValueError(f"VAEConfig: beta must be >= 0, got {self.beta!r}")
+        check_mlp_fields(self)
+        checks.non_negative("VAEConfig", "beta", self.beta)
 
 
 class VAE(nn.Module):
@@ -44,14 +44,15 @@ class VAE(nn.Module):
 
     name = "vae"
     config_class = VAEConfig
+    input_kind = "images"        # flat rows of pixels, (B, input_dim)
 
     def __init__(self, config=None):
         super().__init__()
-        self.config = check_config(self, config)
+        self.config = config_or_default(self, config)
         c = self.config
         if c.hidden:
             # The trunk ends with an activation too: mu and log_var read its last hidden layer.
-            self.encoder = mlp([c.input_dim, *c.hidden], c.activation, last=ACTIVATIONS[c.activation]())
+            self.encoder = mlp([c.input_dim, *c.hidden], c.activation, last=nn.ACTIVATIONS[c.activation]())
         else:
             self.encoder = nn.Identity()  # mu and log_var read x itself
         width = c.hidden[-1] if c.hidden else c.input_dim
@@ -97,6 +98,7 @@ class VAE(nn.Module):
         return recon + self.config.beta * kl, {"recon": recon, "kl": kl}
 
     prior_description = "N(0, I)"   # how figures and the command line name the prior that sample() draws from
+    prior_span = None                # a Gaussian prior: a grid over the codes follows its quantiles
 
     def sample(self, n):
         """n images decoded from codes drawn from the prior N(0, I): (n, input_dim) probabilities.

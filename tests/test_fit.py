@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from nanoae import backend
-from nanoae.models import VAE, VAEConfig
-from nanoae.train import (NonFiniteLossError, TrainConfig, build_model, fit, load_checkpoint,
-                          model_from_checkpoint)
+from nanoae.checkpoint import load_checkpoint, model_from_checkpoint
+from nanoae.models import VAE, VAEConfig, build_model
+from nanoae.train import NonFiniteLossError, TrainConfig, fit
 
 SMALL_VAE = {"input_dim": 16, "hidden": [12], "latent_dim": 3}
 

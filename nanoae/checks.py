@@ -1,7 +1,7 @@
 """Checks on the values a caller passes in, shared by every part of nanoae.
 
 Each returns the value when it is good (a sequence comes back as a tuple) and
-otherwise raises a ValueError naming the owner (a class or a function), the
+otherwise raises a ValueError (a TypeError for labels of a non-integer dtype) naming the owner (a class or a function), the
 field and the value given, so that the message says what to fix::
 
     checks.positive_int("DataLoader", "batch_size", 0)
@@ -11,6 +11,8 @@ An int may be a Python int or a NumPy integer; ``bool`` is refused: ``True``
 is an int to Python, but ``hidden=(True,)`` is a mistake, not a layer of one unit.
 """
 import numbers
+
+from nanoae import backend
 
 
 def _is_int(value):
@@ -42,6 +44,23 @@ def sizes(owner, name, value, example="(400,)"):
     if not all(_is_int(n) and n >= 1 for n in value):
         raise ValueError(f"{owner}: {name} must hold positive integers, got {value!r}")
     return value
+
+
+def class_labels(owner, labels, data, data_name="codes"):
+    """``labels`` as an integer array of classes 0, 1, ..., one per row of ``data`` and
+    in its array module (NumPy or CuPy); ``data_name`` names ``data`` in the message."""
+    rows = data.shape[0]
+    if not backend.is_array(labels):
+        raise ValueError(f"{owner}: labels must be an integer array ({rows},), got {type(labels).__name__}")
+    labels = backend.get_array_module(data).asarray(labels)
+    if labels.shape != (rows,):
+        raise ValueError(f"{owner}: labels must have shape ({rows},) to match {data_name} {data.shape}, "
+                         f"got {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{owner}: labels must be integer classes, got dtype {labels.dtype}")
+    if len(labels) and int(labels.min()) < 0:
+        raise ValueError(f"{owner}: labels must be classes 0, 1, ..., got {int(labels.min())}")
+    return labels
 
 
 def choice(owner, name, value, choices):

@@ -121,7 +121,7 @@ def test_attribute_vector_is_target_mean_minus_source_mean(xp):
 def test_attribute_vector_names_a_missing_class():
     with pytest.raises(ValueError, match="no example has the target label 5"):
         latent.attribute_vector(np.zeros((2, 3)), np.array([0, 1]), source=0, target=5)
-    with pytest.raises(ValueError, match="labels must be integer classes"):
+    with pytest.raises(TypeError, match="labels must be integer classes"):
         latent.attribute_vector(np.zeros((2, 3)), np.array([0.0, 1.0]), source=0, target=1)
 
 

@@ -89,7 +89,7 @@ def class_means(codes, labels, num_classes=None):
     max(labels) + 1; every class 0 ... C-1 needs at least one example.
     """
     _check_codes(codes, "class_means", "codes", batched=True)
-    labels = _check_labels(labels, codes, "class_means")
+    labels = checks.class_labels("class_means", labels, codes)
     xp = backend.get_array_module(codes)
     num_classes = int(labels.max()) + 1 if num_classes is None else int(num_classes)
     if int(labels.max()) >= num_classes:
@@ -110,7 +110,7 @@ def attribute_vector(codes, labels, source, target):
     difference between the two classes.
     """
     _check_codes(codes, "attribute_vector", "codes", batched=True)
-    labels = _check_labels(labels, codes, "attribute_vector")
+    labels = checks.class_labels("attribute_vector", labels, codes)
     means = []
     for name, c in (("source", source), ("target", target)):
         mask = labels == c
@@ -197,18 +197,3 @@ def _check_codes(z, name, what, batched=False):
                          f"{getattr(z, 'shape', type(z).__name__)}")
     if batched and z.shape[0] == 0:
         raise ValueError(f"{name}: {what} has no rows (shape {z.shape})")
-
-
-def _check_labels(labels, codes, name):
-    xp = backend.get_array_module(codes)
-    if not backend.is_array(labels):
-        raise ValueError(f"{name}: labels must be an integer array ({codes.shape[0]},), got {type(labels).__name__}")
-    labels = xp.asarray(labels)
-    if labels.shape != (codes.shape[0],):
-        raise ValueError(f"{name}: labels must have shape ({codes.shape[0]},) to match codes {codes.shape}, "
-                         f"got {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise ValueError(f"{name}: labels must be integer classes, got dtype {labels.dtype}")
-    if len(labels) and int(labels.min()) < 0:
-        raise ValueError(f"{name}: labels must be classes 0, 1, ..., got {int(labels.min())}")
-    return labels

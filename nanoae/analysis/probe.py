@@ -18,7 +18,7 @@ Adam is deterministic and finds the same answer however the features were
 made; standardizing puts every kind of feature (pixels, codes) on one scale,
 so one learning rate and one weight decay suit them all.
 """
-from nanoae import backend, functional as F, nn, optim
+from nanoae import backend, checks, functional as F, nn, optim
 from nanoae.autograd import Tensor, no_grad
 
 
@@ -56,12 +56,7 @@ def fit_classifier(features, labels, num_classes=None, epochs=300, lr=0.05, weig
     """
     _check_features(features, "fit_classifier")
     xp = backend.get_array_module(features)
-    labels = xp.asarray(labels)
-    if labels.shape != (features.shape[0],):
-        raise ValueError(f"fit_classifier: labels must have shape ({features.shape[0]},) to match features "
-                         f"{features.shape}, got {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"fit_classifier: labels must be integer classes, got dtype {labels.dtype}")
+    labels = checks.class_labels("fit_classifier", labels, features, "features")
     num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
     features = features.astype(xp.float32) if features.dtype.kind != "f" else features
     mean = features.mean(axis=0)

@@ -16,11 +16,10 @@ writes the checkpoint and the history files in ``out`` (what they hold, and
 how they are written: :mod:`nanoae.checkpoint`).
 
 Resuming from a checkpoint restores the weights, the optimizer and the random
-generator, so the rest of the run gives
-exactly the losses an uninterrupted run with the same seed gives. (On the CPU,
-that is: noise drawn on the GPU comes from CuPy's generator, whose state CuPy
-cannot save, so a resumed GPU run draws new noise and matches only in
-distribution.)
+generator, so the rest of the run gives exactly the losses an uninterrupted
+run with the same seed gives. (On the CPU, that is: noise drawn on the GPU
+comes from CuPy's generator, whose state CuPy cannot save, so a resumed GPU
+run draws new noise and matches only in distribution.)
 
 A loss that becomes NaN or infinite stops training at once with
 :class:`NonFiniteLossError`, naming the epoch and the batch; the checkpoint of
@@ -36,9 +35,9 @@ instead of the single optimizer:
   ``zero_grad, backward, step``), returning ``(total, terms)`` as ``loss`` does.
 
 The checkpoint then stores every optimizer's state under its name, and
-resuming restores them all. The loss is checked after ``train_step`` rather than before the update, so a NaN
-there stops training with the weights of that batch already changed (the
-checkpoint still holds the last good epoch).
+resuming restores them all. The loss is checked after ``train_step`` rather
+than before the update, so a NaN there stops training with the weights of
+that batch already changed (the checkpoint still holds the last good epoch).
 
 Models that change with training time. A model whose behaviour depends on
 how many steps it has taken (the semantic hashing autoencoder's noise ramp)

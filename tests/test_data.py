@@ -7,6 +7,9 @@ tmp_path), so nothing reads or writes the real cache.
 """
 import gzip
 import hashlib
+import re
+import struct
+import tracemalloc
 import urllib.request
 from pathlib import Path
 
@@ -64,7 +67,7 @@ def sha256(path):
 # --- IDX ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])
-@pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 3, 5)])
+@pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 3, 5), (0, 4)])
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "float32", "float64"])
 def test_idx_round_trip_keeps_dtype_shape_and_values(tmp_path, dtype, shape, suffix):
     values = np.random.default_rng(0).uniform(-100, 100, shape)
@@ -94,23 +97,59 @@ CORRUPTIONS = {
     "bad magic": (b"\x01" + VALID[1:], "bad magic number"),
     "wrong type code": (VALID[:2] + b"\x07" + VALID[3:], "unknown type code 0x07"),
     "zero dimensions": (VALID[:3] + b"\x00", "0 dimensions"),
-    "truncated data": (VALID[:-1], "expected 12 bytes of data for shape (3, 4), found 11"),
-    "extra bytes": (VALID + b"\x00", "expected 12 bytes of data for shape (3, 4), found 13"),
+    "truncated data": (VALID[:-1], "cut short: the header claims shape (3, 4) of uint8, "
+                                   "12 bytes of data, the file holds 11"),
+    "extra bytes": (VALID + b"\x00", "too long: the header claims shape (3, 4) of uint8, "
+                                    "12 bytes of data, the file holds 13"),
     "truncated header": (VALID[:10], "truncated header"),
     "shorter than the magic number": (VALID[:2], "truncated header"),
+    "empty": (b"", "the file is empty: 0 bytes"),
 }
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gz"])
 @pytest.mark.parametrize("case", CORRUPTIONS)
-def test_read_idx_names_the_file_and_the_problem_for_each_corruption(tmp_path, case, gz):
+def test_read_idx_names_the_full_path_and_the_problem_for_each_corruption(tmp_path, case, gz):
     data, problem = CORRUPTIONS[case]
     path = tmp_path / ("broken.idx.gz" if gz else "broken.idx")
     path.write_bytes(gzip.compress(data) if gz else data)
     with pytest.raises(IDXError) as info:
         read_idx(path)
-    assert path.name in str(info.value) and problem in str(info.value)
+    assert str(info.value).startswith(f"{path}: ") and problem in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+def test_read_idx_names_the_absolute_path_of_a_relative_one(tmp_path, monkeypatch):
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "broken.idx").write_bytes(VALID[:-1])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(IDXError, match=re.escape(f"{tmp_path / 'cache' / 'broken.idx'}: cut short")):
+        read_idx(Path("cache") / "broken.idx")
+
+
+@pytest.mark.parametrize("name, cause", [("images", "its name should end in .gz"),
+                                         ("images.gz", "it was compressed twice")])
+def test_read_idx_says_when_idx_bytes_are_still_gzip_compressed(tmp_path, name, cause):
+    path = tmp_path / name
+    packed = gzip.compress(VALID)
+    path.write_bytes(gzip.compress(packed) if name.endswith(".gz") else packed)
+    with pytest.raises(IDXError, match=f"bad magic number: .*0x1f 0x8b, as gzip data does: {cause}"):
+        read_idx(path)
+
+
+def test_read_idx_refuses_a_header_that_claims_more_than_the_file_holds_before_allocating(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 60000, 28, 28) + b"abc")
+    tracemalloc.start()
+    try:
+        with pytest.raises(IDXError) as info:
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value) == (f"{path}: cut short: the header claims shape (60000, 28, 28) of uint8, "
+                               f"47040000 bytes of data, the file holds 3")
+    assert peak < 1_000_000  # nothing near the 47 MB the header claims was allocated
 
 
 @pytest.mark.parametrize("damage", ["cut short", "bytes flipped", "not gzip at all"])
@@ -124,7 +163,7 @@ def test_read_idx_reports_a_corrupt_gzip_file(tmp_path, damage):
         packed = VALID
     path = tmp_path / "images.gz"
     path.write_bytes(packed)
-    with pytest.raises(IDXError, match=r"images\.gz: not a valid gzip file"):
+    with pytest.raises(IDXError, match=re.escape(f"{path}: not a valid gzip file")):
         read_idx(path)
 
 
@@ -191,12 +230,50 @@ def test_a_folder_with_only_half_of_a_split_is_passed_over(private_data_folders,
     assert (load_dataset("mnist", download=False).images == 2).all()
 
 
-def test_images_and_labels_of_different_lengths_are_refused(private_data_folders):
-    folder = private_data_folders / "mnist"
+# Hostile splits: the files that replace those of a good test split of 5 images
+# (an array is written with write_idx, bytes are gzip-compressed as they are),
+# the files the error must name by full path, the first one first, and what it must say.
+HOSTILE_SPLITS = {
+    "10x10 images": ({"images": np.zeros((5, 10, 10), np.uint8)},
+                     ["images"], "the images are 10x10, mnist images are 28x28"),
+    "no images": ({"images": np.zeros((0, 28, 28), np.uint8), "labels": np.zeros(0, np.uint8)},
+                  ["images"], "holds no images (the header gives shape (0, 28, 28))"),
+    "empty images file": ({"images": b""}, ["images"], "the file is empty: 0 bytes"),
+    "int16 images": ({"images": np.zeros((5, 28, 28), np.int16)},
+                     ["images"], "expected uint8 images of shape (N, 28, 28), found int16 (5, 28, 28)"),
+    "images cut short": ({"images": bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 5, 28, 28) + bytes(100)},
+                         ["images"], "cut short: the header claims shape (5, 28, 28) of uint8, "
+                                     "3920 bytes of data, the file holds 100"),
+    "files swapped": ({"images": np.zeros(5, np.uint8), "labels": np.zeros((5, 28, 28), np.uint8)},
+                      ["images"], "expected uint8 images of shape (N, 28, 28), found uint8 (5,)"),
+    "labels with a bad magic number": ({"labels": b"\x01" + VALID[1:]}, ["labels"], "bad magic number"),
+    "labels out of 0..9": ({"labels": np.array([0, 1, 12, 3, 10], np.uint8)},
+                           ["labels"], "labels must lie in 0..9, found 12 at index 2; 2 of 5 labels lie outside"),
+    "float labels": ({"labels": np.array([0, 1.5, 2, 3, 4], np.float32)},
+                     ["labels"], "expected uint8 labels of shape (N,), found float32 (5,)"),
+    "fewer labels than images": ({"labels": np.zeros(4, np.uint8)},
+                                 ["labels", "images"], "holds 4 labels but"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_SPLITS)
+def test_load_dataset_refuses_a_hostile_file_naming_its_full_path(tmp_path, monkeypatch, empty_system_dir,
+                                                                   case):
+    replacements, named, problem = HOSTILE_SPLITS[case]
+    folder = tmp_path / "root" / "mnist"
     fake_split(folder, "test", n=5, value=1)
-    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(4, dtype=np.uint8))
-    with pytest.raises(IDXError, match="t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz"):
-        load_dataset("mnist", split="test", download=False)
+    paths = {"images": folder / "t10k-images-idx3-ubyte.gz", "labels": folder / "t10k-labels-idx1-ubyte.gz"}
+    for kind, content in replacements.items():
+        if isinstance(content, bytes):
+            paths[kind].write_bytes(gzip.compress(content))
+        else:
+            write_idx(paths[kind], content)
+    monkeypatch.chdir(tmp_path)  # a relative root: the message must still hold the full path
+    with pytest.raises(IDXError) as info:
+        load_dataset("mnist", split="test", root="root", download=False)
+    message = str(info.value)
+    assert message.startswith(str(paths[named[0]])) and problem in message
+    assert all(str(paths[kind]) in message for kind in named)
 
 
 def test_offline_error_says_where_it_looked_and_what_to_do(private_data_folders, empty_system_dir):
@@ -232,14 +309,15 @@ def test_download_with_the_right_checksum_puts_the_file_in_place(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary file left
 
 
-def test_download_with_a_wrong_checksum_leaves_nothing_behind(tmp_path):
+def test_download_with_a_wrong_checksum_leaves_nothing_behind(tmp_path, monkeypatch):
     source = tmp_path / "mirror.gz"
     source.write_bytes(b"tampered")
     target = tmp_path / "cache" / "train-images-idx3-ubyte.gz"
     target.parent.mkdir()
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(ChecksumError) as info:
-        mnist.download_file([source.as_uri()], target, "0" * 64)
-    assert "train-images-idx3-ubyte.gz" in str(info.value)
+        mnist.download_file([source.as_uri()], Path("cache") / target.name, "0" * 64)
+    assert str(info.value).startswith(f"{target}: downloaded from {source.as_uri()}")  # the full path
     assert "0" * 64 in str(info.value) and sha256(source) in str(info.value)
     assert list(target.parent.iterdir()) == []
 
@@ -251,7 +329,7 @@ def test_download_tries_the_next_mirror_when_one_is_unreachable(tmp_path):
     target = tmp_path / "file.gz"
     mnist.download_file([(tmp_path / "bad" / "file.gz").as_uri(), source.as_uri()], target, sha256(source))
     assert target.read_bytes() == b"content"
-    with pytest.raises(OSError, match="could not download other.gz.*bad.*bad"):
+    with pytest.raises(OSError, match=re.escape(f"could not download {tmp_path / 'other.gz'}: ") + ".*bad.*bad"):
         mnist.download_file([(tmp_path / "bad" / "file.gz").as_uri()] * 2, tmp_path / "other.gz", "0" * 64)
 
 

@@ -11,8 +11,10 @@ An IDX file is a tiny header followed by the raw array, big-endian::
 
 The files are often gzip-compressed (``train-images-idx3-ubyte.gz``). The
 reader checks every part of the header and that the data is exactly as long as
-the sizes say: a truncated download must fail here, with the file's name,
-rather than train a model on half a dataset.
+the sizes say: a truncated download must fail here, with the file's full path
+(so the user can find and delete it), rather than train a model on half a
+dataset. The sizes are checked against the bytes the file holds before any
+array is made, so a header that claims terabytes costs nothing.
 """
 import gzip
 import math
@@ -34,15 +36,15 @@ TYPES = {
 
 
 class IDXError(ValueError):
-    """A file is not a valid IDX file; the message names the file and what is wrong."""
+    """A data file is not a valid IDX file, or not the one expected; the message
+    starts with the file's full path and says what is wrong."""
 
 
 def _is_gzip(path):
     return os.fspath(path).endswith(".gz")
 
 
-def _read_bytes(path):
-    name = os.path.basename(path)
+def _read_bytes(path, where):
     if not _is_gzip(path):
         with open(path, "rb") as f:
             return f.read()
@@ -50,40 +52,55 @@ def _read_bytes(path):
         with gzip.open(path, "rb") as f:
             return f.read()
     except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError; EOFError: cut short
-        raise IDXError(f"{name}: not a valid gzip file ({e})") from e
+        raise IDXError(f"{where}: not a valid gzip file ({e})") from e
+
+
+def _check_start(data, where):
+    """Refuse a file whose first four bytes are not two zeros, a known type code and ndim >= 1."""
+    if not data:
+        after = " once decompressed" if _is_gzip(where) else ""
+        raise IDXError(f"{where}: the file is empty: 0 bytes{after}")
+    if len(data) < 4:
+        raise IDXError(f"{where}: truncated header: {len(data)} bytes, an IDX file starts with 4")
+    zero0, zero1, type_code, ndim = data[:4]
+    if (zero0, zero1) == (0x1F, 0x8B):  # the two bytes gzip data starts with
+        cause = "it was compressed twice" if _is_gzip(where) else "its name should end in .gz"
+        raise IDXError(f"{where}: bad magic number: the file starts with bytes 0x1f 0x8b, "
+                       f"as gzip data does: {cause}")
+    if (zero0, zero1) != (0, 0):
+        raise IDXError(f"{where}: bad magic number: the file starts with bytes "
+                       f"0x{zero0:02x} 0x{zero1:02x}, an IDX file with 0x00 0x00")
+    if type_code not in TYPES:
+        known = ", ".join(f"0x{code:02X}" for code in TYPES)
+        raise IDXError(f"{where}: unknown type code 0x{type_code:02X} (IDX types are {known})")
+    if ndim == 0:
+        raise IDXError(f"{where}: the header says the array has 0 dimensions")
 
 
 def read_idx(path):
     """Read an IDX file (plain, or gzip-compressed if the name ends in ``.gz``).
 
     Returns a NumPy array in native byte order with the file's shape and type.
-    Raises :class:`IDXError` naming the file for a wrong magic number, an
-    unknown type code, a short header, or data longer or shorter than the
-    header's sizes say.
+    Raises :class:`IDXError` naming the file's full path for an empty file, a
+    wrong magic number, an unknown type code, a short header, or data longer
+    or shorter than the header's sizes say.
     """
-    name = os.path.basename(path)
-    data = _read_bytes(path)
-    if len(data) < 4:
-        raise IDXError(f"{name}: truncated header: {len(data)} bytes, an IDX file starts with 4")
-    zero0, zero1, type_code, ndim = data[:4]
-    if (zero0, zero1) != (0, 0):
-        raise IDXError(f"{name}: bad magic number: the file starts with bytes "
-                       f"0x{zero0:02x} 0x{zero1:02x}, an IDX file with 0x00 0x00")
-    if type_code not in TYPES:
-        known = ", ".join(f"0x{code:02X}" for code in TYPES)
-        raise IDXError(f"{name}: unknown type code 0x{type_code:02X} (IDX types are {known})")
-    if ndim == 0:
-        raise IDXError(f"{name}: the header says the array has 0 dimensions")
+    where = os.path.abspath(path)
+    data = _read_bytes(path, where)
+    _check_start(data, where)
+    type_code, ndim = data[2], data[3]
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
-        raise IDXError(f"{name}: truncated header: {ndim} dimensions need {header_size} bytes "
+        raise IDXError(f"{where}: truncated header: {ndim} dimensions need {header_size} bytes "
                        f"of header, the file has {len(data)}")
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
     dtype = TYPES[type_code]
     expected = math.prod(shape) * dtype.itemsize
     found = len(data) - header_size
     if found != expected:
-        raise IDXError(f"{name}: expected {expected} bytes of data for shape {shape}, found {found}")
+        problem = "cut short" if found < expected else "too long"
+        raise IDXError(f"{where}: {problem}: the header claims shape {shape} of {dtype.name}, "
+                       f"{expected} bytes of data, the file holds {found}")
     array = numpy.frombuffer(data, dtype=dtype, offset=header_size).reshape(shape)
     return array.astype(dtype.newbyteorder("="))  # a writable copy in native byte order
 

@@ -14,6 +14,10 @@ does, the two files are downloaded into the first of folders 1-3 that
 applies. A download goes to a temporary file in that folder, its SHA-256 is
 checked against the value below, and only then is it renamed into place:
 an interrupted or tampered download never leaves a file that looks complete.
+
+The files found are checked before they become a :class:`Dataset`: uint8
+images of 28x28, one uint8 label in 0..9 per image. Every error about a file
+starts with its full path, so a damaged file can be found and deleted.
 """
 import contextlib
 import hashlib
@@ -24,12 +28,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy
 from tqdm.auto import tqdm
 
 from nanoae.data.dataset import DIGITS, Dataset, data_homes
 from nanoae.data.idx import IDXError, read_idx
 
 SYSTEM_DIR = Path("/usr/share/datasets")
+IMAGE_SHAPE = (28, 28)  # (height, width) of every MNIST and Fashion-MNIST image
 
 # split -> (images file, labels file), without the .gz
 FILES = {
@@ -89,7 +95,8 @@ class DatasetNotFoundError(FileNotFoundError):
 def search_dirs(name, root=None):
     """The folders to look for dataset ``name`` in, in order (see the module docstring)."""
     bases = data_homes(root) + [SYSTEM_DIR]
-    return list(dict.fromkeys(base / name for base in bases))  # in order, without repeats
+    # absolute, so that messages name the folder even when root or $NANOAE_DATA is relative
+    return list(dict.fromkeys((base / name).absolute() for base in bases))  # in order, without repeats
 
 
 def _find(folder, stem):
@@ -109,14 +116,14 @@ def download_file(urls, path, sha256):
     hash raises :class:`ChecksumError` at once: the file arrived but is not
     the one expected.
     """
-    path = Path(path)
+    path = Path(path).absolute()
     failures = []
     for url in urls:
         tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             digest = _fetch(url, tmp, label=path.name)
             if digest != sha256:
-                raise ChecksumError(f"{path.name}: downloaded from {url}, its SHA-256 is {digest}, "
+                raise ChecksumError(f"{path}: downloaded from {url}, its SHA-256 is {digest}, "
                                     f"expected {sha256}; the file was deleted")
             os.replace(tmp, path)
             return path
@@ -125,7 +132,7 @@ def download_file(urls, path, sha256):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-    raise OSError(f"could not download {path.name}: " + "; ".join(failures))
+    raise OSError(f"could not download {path}: " + "; ".join(failures))
 
 
 def _fetch(url, path, label):
@@ -191,7 +198,33 @@ def load_mnist(name="mnist", split="train", limit=None, root=None, download=True
                 name, split, folders, f"Downloading failed: {e}")) from e
     images_path, labels_path = paths
     images, labels = read_idx(images_path), read_idx(labels_path)
-    if images.ndim != 3 or images.dtype.name != "uint8" or labels.ndim != 1 or len(images) != len(labels):
-        raise IDXError(f"{images_path.name}, {labels_path.name}: expected uint8 images (N, 28, 28) and "
-                       f"labels (N,), found {images.dtype} {images.shape} and {labels.dtype} {labels.shape}")
+    _check_images(images, images_path, name)
+    _check_labels(labels, labels_path, len(SOURCES[name].classes))
+    if len(labels) != len(images):
+        raise IDXError(f"{labels_path} holds {len(labels)} labels but {images_path} holds {len(images)} "
+                       f"images; a split needs one label per image")
     return Dataset(name, split, images[:limit], labels[:limit], list(SOURCES[name].classes))
+
+
+def _check_images(images, path, name):
+    """Refuse an images file that is not uint8 (N, 28, 28) with N >= 1; ``path`` names it."""
+    height, width = IMAGE_SHAPE
+    if images.dtype != numpy.uint8 or images.ndim != 3:
+        raise IDXError(f"{path}: expected uint8 images of shape (N, {height}, {width}), "
+                       f"found {images.dtype} {images.shape}")
+    if images.shape[1:] != IMAGE_SHAPE:
+        raise IDXError(f"{path}: the images are {images.shape[1]}x{images.shape[2]}, "
+                       f"{name} images are {height}x{width}")
+    if len(images) == 0:
+        raise IDXError(f"{path}: holds no images (the header gives shape {images.shape})")
+
+
+def _check_labels(labels, path, n_classes):
+    """Refuse a labels file that is not uint8 (N,) with every label in 0..n_classes-1; ``path`` names it."""
+    if labels.dtype != numpy.uint8 or labels.ndim != 1:
+        raise IDXError(f"{path}: expected uint8 labels of shape (N,), found {labels.dtype} {labels.shape}")
+    outside = numpy.flatnonzero(labels >= n_classes)  # uint8 labels are never negative
+    if len(outside):
+        first = outside[0]
+        raise IDXError(f"{path}: labels must lie in 0..{n_classes - 1}, found {labels[first]} at index "
+                       f"{first}; {len(outside)} of {len(labels)} labels lie outside")

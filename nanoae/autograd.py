@@ -84,7 +84,7 @@ class Function:
 
     def __call__(self, *inputs):
         if not all(isinstance(x, Tensor) for x in inputs):
-            inputs = self._with_constants(inputs)
+            inputs = self._with_constants(type(self).__name__, inputs)
         arrays = [x.data for x in inputs]
         self.xp = backend.get_array_module(*arrays)
         try:
@@ -97,6 +97,7 @@ class Function:
         outputs = [Tensor(self._as_array(y), requires_grad) for y in (ys if several else (ys,))]
         if requires_grad:
             self.inputs = inputs
+            self._input_states = [_state(x) for x in inputs]   # checked by backward: see check_inputs
             # Outputs are held weakly: a tensor keeps its creator alive, not the other way.
             self._output_refs = [weakref.ref(y) for y in outputs]
             for y in outputs:
@@ -108,11 +109,15 @@ class Function:
         return y if backend.is_array(y) else self.xp.asarray(y)
 
     @staticmethod
-    def _with_constants(inputs):
+    def _with_constants(op, inputs):
         """Numbers and arrays among the inputs become constant tensors, on the device of the
-        tensors and in the dtype of the first one if it is a float (no float64 creep)."""
+        tensors and in the dtype of the first one if it is a float (no float64 creep).
+        Anything else (None, a string) is a TypeError naming the op."""
         tensors = [x for x in inputs if isinstance(x, Tensor)]
         others = [x for x in inputs if not isinstance(x, Tensor)]
+        for x in others:
+            if not (isinstance(x, (int, float, list, tuple)) or backend.is_array(x) or backend.is_scalar(x)):
+                raise TypeError(f"{op}: an input is {type(x).__name__} {x!r:.40}; ops take Tensors, arrays and numbers")
         xp = backend.get_array_module(*[t.data for t in tensors], *others)
         dtype = tensors[0].dtype if tensors and tensors[0].dtype.kind == "f" else None
         return [x if isinstance(x, Tensor) else Tensor(xp.asarray(x, dtype=dtype)) for x in inputs]
@@ -131,6 +136,30 @@ class Function:
     def backward(self, *grads):
         raise NotImplementedError
 
+    def check_inputs(self):
+        """A RuntimeError if an input was changed in place since this op used it.
+
+        backward reads the inputs as they are *now*; had one changed, the
+        gradient would silently come from the new values. Three witnesses, the
+        first two exact: the tensor's version (every in-place change nanoae
+        makes adds one: ``optimizer.step()``, the ``nn.init`` functions,
+        ``load_state_dict``), the identity of its array (``x.data = ...``), and,
+        for a leaf on the CPU, a sample of 16 of its values, which catches
+        writes into the array itself (``x.data[...] = 0``, ``p.data -= ...``)
+        whenever they touch a sampled value.
+        """
+        for i, (x, before) in enumerate(zip(self.inputs, self._input_states)):
+            now = _state(x)
+            changed = (now[0] != before[0] or now[1] is not before[1]
+                       or (before[2] is not None and not backend.same_values(now[2], before[2])))
+            if changed:
+                made_by = "a leaf" if x.creator is None else f"made by {type(x.creator).__name__}"
+                raise RuntimeError(
+                    f"{type(self).__name__}.backward: its input {i} (shape {x.shape}, {made_by}) was changed in "
+                    f"place after {type(self).__name__} used it, so the gradient would come from the new values. "
+                    "Change tensors after backward() (e.g. optimizer.step() after loss.backward()), or compute "
+                    "the loss again after the change")
+
     def release(self):
         """Drop everything saved for backward, so that intermediate arrays can be freed."""
         self.__dict__.clear()
@@ -140,6 +169,11 @@ class Function:
 _FREED = ("backward through a graph that was already freed: the first backward() released "
           "the saved tensors to save memory; pass retain_graph=True to it to go through the "
           "graph twice")
+
+
+def _state(x):
+    """What ``Function.check_inputs`` compares: version, array, and a sample of a leaf's values."""
+    return x._version, x.data, backend.value_sample(x.data) if x.creator is None else None
 
 
 def _topological_order(root):
@@ -190,6 +224,7 @@ def _backward(root, root_grad, retain_graph, create_graph, keep=()):
                     finished[id(y)] = entry
                 grads.append(None if entry is None else entry[1])
             if any(g is not None for g in grads):
+                fn.check_inputs()
                 input_grads = fn.backward(*grads)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
@@ -242,6 +277,7 @@ class Tensor:
         self.requires_grad = requires_grad
         self.creator = None
         self._retain_grad = False
+        self._version = 0      # in-place changes made by nanoae add one (see Function.check_inputs)
 
     # --- what it is -----------------------------------------------------------
     shape = property(lambda self: self.data.shape)

@@ -35,6 +35,22 @@ def _same_shape(input, target, name):
     return target
 
 
+def _check_probabilities(x, name, argument, hint=""):
+    """Raise ValueError unless every element of the tensor ``x`` is in [0, 1].
+
+    NaN is refused too (it is in no interval); the message gives the range of
+    the other values found, so the caller sees what was passed instead.
+    """
+    xp, data = x.xp, x.data
+    if bool(xp.all((data >= 0) & (data <= 1))):
+        return
+    nan = xp.isnan(data)
+    values = data[~nan]
+    found = [f"values in [{float(values.min()):g}, {float(values.max()):g}]"] if values.size else []
+    found += ["NaN"] if bool(nan.any()) else []
+    raise ValueError(f"{name}: {argument} must hold probabilities in [0, 1], got {' and '.join(found)}{hint}")
+
+
 def log_softmax(x, axis=-1):
     """log(softmax(x)) = x - logsumexp(x), stable for large x."""
     return x - ops.logsumexp(x, axis=axis, keepdims=True)
@@ -86,6 +102,10 @@ def cross_entropy(logits, target, reduction="mean"):
 def binary_cross_entropy(input, target, reduction="mean"):
     """-(t ln p + (1 - t) ln(1 - p)) for probabilities p = ``input`` in [0, 1].
 
+    Both p and the target t must lie in [0, 1], as in PyTorch: anything else
+    (a logit, a pixel in [0, 255], NaN) raises ValueError rather than giving a
+    loss that means nothing.
+
     p and 1 - p are clamped to at least ``floor`` = sqrt(smallest normal float)
     (about 1e-19 in float32) before the log, so p = 0 or 1 gives a large
     finite loss (about 44 in float32) with a zero gradient instead of infinity
@@ -95,16 +115,22 @@ def binary_cross_entropy(input, target, reduction="mean"):
     :func:`binary_cross_entropy_with_logits`, which never needs clamping.
     """
     t = _same_shape(input, target, "binary_cross_entropy")
+    _check_probabilities(input, "binary_cross_entropy", "input",
+                         hint="; pass logits to binary_cross_entropy_with_logits instead")
+    _check_probabilities(t, "binary_cross_entropy", "target")
     floor = float(input.xp.finfo(input.dtype).tiny) ** 0.5
     loss = -(t * ops.clip(input, floor, None).log() + (1 - t) * ops.clip(1 - input, floor, None).log())
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
-    """BCE of sigmoid(z) against t, from the logits z: softplus(z) - t z.
+    """BCE of sigmoid(z) against t, from the logits z: t softplus(-z) + (1 - t) softplus(z).
 
-    Exact and finite for every z, with gradient sigmoid(z) - t; see
-    :class:`nanoae.ops.loss.BCEWithLogits` for the derivation.
+    Exact for every z, infinite ones included, with gradient sigmoid(z) - t;
+    see :class:`nanoae.ops.loss.BCEWithLogits` for the derivation. The target
+    is not range-checked, as in PyTorch: this loss runs on every training
+    batch, and the check would cost a pass over the target (and, on the GPU, a
+    wait for it). Targets come from the data, which the loaders check.
     """
     t = _same_shape(logits, target, "binary_cross_entropy_with_logits")
     return _reduce(ops.bce_with_logits(logits, t), reduction, "binary_cross_entropy_with_logits")

@@ -38,10 +38,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, max_elements=2
               directions=20, names=None):
     """Check ``fn(*inputs)``'s gradient with respect to every floating-point input.
 
-    ``fn`` returns a Tensor (or a tuple of them). Returns True, or raises
-    :class:`GradcheckError` naming the input, the worst element (or random
-    direction), both values and their relative error. A value passes when
-    ``|analytic - numerical| <= atol + rtol * |numerical|``.
+    ``fn`` returns a Tensor (or a tuple of them) computed from its inputs with
+    nanoae ops; anything else (a NumPy array, a number) is a TypeError.
+    Returns True, or raises :class:`GradcheckError` naming the input, the
+    worst element (or random direction), both values and their relative
+    error. A value passes when ``|analytic - numerical| <= atol + rtol * |numerical|``.
     """
     rng = numpy.random.default_rng(seed)
     xs = [_float64_leaf(x) for x in inputs]
@@ -50,7 +51,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, max_elements=2
         raise ValueError("gradcheck: no floating-point input to check")
     names = names or [f"input {i}" for i in range(len(xs))]
 
-    outputs = _as_tuple(fn(*xs))
+    outputs = _tensors_returned(fn(*xs))
     upstream = [Tensor(backend.to_device(rng.standard_normal(y.shape), y.device)) for y in outputs]
     if not any(y.requires_grad for y in outputs):
         raise GradcheckError("gradcheck: the output does not depend on any input (no graph was recorded)")
@@ -87,6 +88,22 @@ def _float64_leaf(x):
 
 def _as_tuple(y):
     return tuple(y) if isinstance(y, (tuple, list)) else (y,)
+
+
+def _tensors_returned(y):
+    """``fn``'s output as a tuple of Tensors; a TypeError if it holds anything else."""
+    outputs = _as_tuple(y)
+    for out in outputs:
+        if not isinstance(out, Tensor):
+            got = _type_name(y) if out is y else f"a {_type_name(y)} holding {_type_name(out)}"
+            raise TypeError("gradcheck: fn must return a Tensor (or a tuple of Tensors) built from its inputs "
+                            f"with nanoae ops, so that backward can run through it; it returned {got}")
+    return outputs
+
+
+def _type_name(x):
+    kind = type(x)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _analytic(outputs, upstream, xs):

@@ -9,25 +9,76 @@ training step is::
     loss.backward()
     optimizer.step()
 """
-from nanoae import backend
+import math
+import numbers
+from typing import Callable, NamedTuple
+
+from nanoae import backend, checks
+
+
+class Rule(NamedTuple):
+    """The values a hyperparameter may take: ``count`` numbers (None: one plain
+    number), each passing ``test``; ``description`` goes into the error message."""
+    description: str
+    test: Callable
+    count: int | None = None
+
+
+# NaN fails every comparison, so it fails every rule.
+FINITE_POSITIVE = Rule("a finite number > 0", lambda x: 0 < x < math.inf)
+FINITE_NON_NEGATIVE = Rule("a finite number >= 0", lambda x: 0 <= x < math.inf)
+FRACTION = Rule("a number in [0, 1]", lambda x: 0 <= x <= 1)
+TWO_FRACTIONS_BELOW_ONE = Rule("two numbers in [0, 1)", lambda x: 0 <= x < 1, count=2)
+
+
+def check_hyperparameter(owner, name, value, rule):
+    """``value`` as a float (a tuple of floats when ``rule.count`` is set) if it follows ``rule``.
+
+    Raises TypeError for something that is not a number (``bool`` included:
+    ``momentum=True`` is a mistake) and ValueError for a number out of range,
+    naming ``owner``, ``name`` and the value. The constructors and
+    ``load_state_dict`` both check with this function.
+    """
+    message = f"{owner}: {name} must be {rule.description}, got"
+    if rule.count is None:
+        values = (value,)
+    else:
+        try:  # a 0-d array has __iter__ yet cannot be iterated, so try rather than ask
+            values = None if isinstance(value, (str, bytes)) else tuple(value)
+        except TypeError:
+            values = None
+        if values is None:
+            raise TypeError(f"{message} {type(value).__name__} {value!r}")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{message} {type(v).__name__} {v!r}")
+    floats = tuple(float(v) for v in values)
+    if len(floats) != (rule.count or 1) or not all(rule.test(v) for v in floats):
+        raise ValueError(f"{message} {floats if rule.count else floats[0]!r}")
+    return floats if rule.count else floats[0]
 
 
 class Optimizer:
     """Holds the parameters, their per-parameter buffers and the hyperparameters.
 
-    A subclass names its hyperparameters (``hyperparameters``) and buffers
-    (``buffers``, one array per parameter and name) and writes ``update``.
+    A subclass names its hyperparameters with the rule each follows
+    (``hyperparameters``, a dict of :class:`Rule`), names its buffers
+    (``buffers``, one array per parameter and name), passes its
+    hyperparameters to ``Optimizer.__init__`` and writes ``update``.
     The buffers are made where the parameters are, so move the model
     (``model.to("gpu")``) before making its optimizer.
     """
 
-    hyperparameters = ()
+    hyperparameters = {}
     buffers = ()
 
-    def __init__(self, params):
+    def __init__(self, params, **hyperparameters):
+        owner = type(self).__name__
         self.params = list(params)
         if not self.params:
-            raise ValueError(f"{type(self).__name__} got an empty list of parameters")
+            raise ValueError(f"{owner} got an empty list of parameters")
+        for name, rule in self.hyperparameters.items():
+            setattr(self, name, check_hyperparameter(owner, name, hyperparameters[name], rule))
         self.steps = 0
         self.state = {name: [p.xp.zeros_like(p.data) for p in self.params] for name in self.buffers}
 
@@ -40,6 +91,7 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if p.grad is not None:
                 self.update(p.data, p.grad.data, *(self.state[name][i] for name in self.buffers))
+                p._version += 1     # changed in place: a graph that used the old values must not backpropagate
 
     def update(self, param, grad, *buffers):
         raise NotImplementedError
@@ -59,25 +111,32 @@ class Optimizer:
 
     def load_state_dict(self, state):
         """Restore what :meth:`state_dict` returned. Every entry is checked before
-        anything is changed, so a bad ``state`` leaves the optimizer as it was."""
+        anything is changed (hyperparameters by the constructor's rules, the step
+        count, each buffer's shape and dtype), so a bad ``state`` leaves the
+        optimizer as it was."""
+        owner = f"{type(self).__name__}.load_state_dict"
         expected = set(self.hyperparameters) | {"steps"} | {
             f"{name}.{i}" for name in self.buffers for i in range(len(self.params))}
         missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
         if missing or unexpected:
-            raise KeyError(f"{type(self).__name__}.load_state_dict: missing {missing}, unexpected {unexpected}")
+            raise KeyError(f"{owner}: missing {missing}, unexpected {unexpected}")
+        hyperparameters = {name: check_hyperparameter(owner, name, state[name], rule)
+                           for name, rule in self.hyperparameters.items()}
+        steps = int(checks.non_negative_int(owner, "steps", state["steps"]))
         values = {}
         for name in self.buffers:
             for i, buffer in enumerate(self.state[name]):
                 value = backend.asarray(state[f"{name}.{i}"])
                 if tuple(value.shape) != buffer.shape:
-                    raise ValueError(f"{type(self).__name__}.load_state_dict: {name}.{i} has shape "
+                    raise ValueError(f"{owner}: {name}.{i} has shape "
                                      f"{tuple(value.shape)}, the parameter has shape {buffer.shape}")
+                if value.dtype.kind not in "fiu":
+                    raise ValueError(f"{owner}: {name}.{i} must hold numbers, got dtype {value.dtype}")
                 values[name, i] = value
-        for name in self.hyperparameters:
-            current = getattr(self, name)
-            value = state[name]
-            setattr(self, name, tuple(float(v) for v in value) if isinstance(current, tuple) else float(value))
-        self.steps = int(state["steps"])
+        # Everything is checked: from here on nothing can fail halfway.
+        for name, value in hyperparameters.items():
+            setattr(self, name, value)
+        self.steps = steps
         for (name, i), value in values.items():
             buffer = self.state[name][i]
             buffer[...] = backend.to_device(value, backend.device_of(buffer))
@@ -91,12 +150,11 @@ class SGD(Optimizer):
         p <- p - lr * v          (v = g when momentum is 0)
     """
 
-    hyperparameters = ("lr", "momentum", "weight_decay")
+    hyperparameters = {"lr": FINITE_POSITIVE, "momentum": FRACTION, "weight_decay": FINITE_NON_NEGATIVE}
     buffers = ("velocity",)
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
-        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
-        super().__init__(params)
+        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
 
     def update(self, p, g, velocity):
         if self.weight_decay:
@@ -123,12 +181,12 @@ class Adam(Optimizer):
     in early steps (it is skipped then) and which gets gradients later.
     """
 
-    hyperparameters = ("lr", "betas", "eps", "weight_decay")
+    hyperparameters = {"lr": FINITE_POSITIVE, "betas": TWO_FRACTIONS_BELOW_ONE, "eps": FINITE_POSITIVE,
+                       "weight_decay": FINITE_NON_NEGATIVE}
     buffers = ("m", "v")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        self.lr, self.betas, self.eps, self.weight_decay = lr, tuple(betas), eps, weight_decay
-        super().__init__(params)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def update(self, p, g, m, v):
         beta1, beta2 = self.betas

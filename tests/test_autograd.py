@@ -343,3 +343,40 @@ def test_no_grad_works_as_a_decorator(xp):
     y = double(x)
     assert y.creator is None and not y.requires_grad
     assert nanoae.is_grad_enabled()
+
+
+# --- in-place changes between forward and backward ----------------------------------------------
+
+def test_backward_after_the_data_was_overwritten_raises_naming_the_op():
+    x = nanoae.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    y = (x * x).sum()
+    x.data[...] = 10                                   # would silently give gradients of 20
+    with pytest.raises(RuntimeError, match=r"Mul\.backward: its input 0 \(shape \(3,\), a leaf\) was changed"):
+        y.backward()
+
+
+def test_backward_after_an_optimizer_step_raises():
+    """The classic mistake: step before backward. The version counter catches it exactly."""
+    w = nanoae.nn.Parameter(np.array([0.5, -1.5]))
+    loss = (w * nanoae.tensor(np.array([2.0, 3.0]))).sum()
+    w.grad = nanoae.tensor(np.ones(2))
+    nanoae.optim.SGD([w], lr=1e-9).step()               # so small a change that only the version sees it
+    with pytest.raises(RuntimeError, match="was changed in place after Mul used it"):
+        loss.backward()
+
+
+def test_replacing_the_data_array_is_caught_too():
+    x = nanoae.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x.exp().sum()
+    x.data = np.array([1.0, 2.0])                      # same values, another array
+    with pytest.raises(RuntimeError, match=r"Exp\.backward"):
+        y.backward()
+
+
+def test_changes_after_backward_and_before_the_next_forward_are_fine():
+    x = nanoae.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    (x * x).sum().backward()
+    x.data[...] = 10
+    x.grad = None
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [20.0, 20.0])

@@ -2,6 +2,8 @@
 reductions, shape checks, gradients against finite differences, and the one
 log_var convention (log of the variance) checked by sampling.
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -127,6 +129,67 @@ def test_binary_cross_entropy_with_logits_is_exact_for_huge_logits_in_float32(xp
     np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-6, atol=1e-30)
     loss.backward(tensor(xp, np.ones(5), dtype="float32"))
     np.testing.assert_allclose(logits.grad.numpy(), sigmoid(z.astype(np.float64)) - t, atol=1e-7)
+
+
+def test_binary_cross_entropy_with_logits_is_exact_at_infinite_logits(xp):
+    # The limits by hand: t softplus(-z) + (1 - t) softplus(z) is 0 where the sigmoid
+    # agrees with t exactly and inf elsewhere; the gradient sigmoid(z) - t is 1 - t at
+    # z = +inf and -t at z = -inf.
+    inf = np.inf
+    z = np.array([inf, inf, -inf, -inf, inf, -inf])
+    t = np.array([1.0, 0.0, 0.0, 1.0, 0.5, 0.5])
+    expected_loss = np.array([0.0, inf, 0.0, inf, inf, inf])
+    expected_grad = np.array([0.0, 1.0, 0.0, -1.0, 0.5, -0.5])
+    upstream = np.random.default_rng(12).standard_normal(6)  # random, both signs
+    for dtype in ("float32", "float64"):
+        logits = tensor(xp, z, dtype=dtype, requires_grad=True)
+        loss = F.binary_cross_entropy_with_logits(logits, tensor(xp, t, dtype=dtype), reduction="none")
+        np.testing.assert_array_equal(loss.numpy(), expected_loss)
+        loss.backward(tensor(xp, upstream, dtype=dtype))
+        np.testing.assert_allclose(logits.grad.numpy(), expected_grad * upstream, rtol=1e-6)
+
+
+def test_binary_cross_entropy_with_logits_does_not_cancel_for_large_logits_in_float32(xp):
+    # t = 1 - 2^-24 and z = 3 * 2^24 are exact in float32, and the loss is
+    # (1 - t) z + t ln(1 + e^-z) = 3 (the second term underflows to 0). The form
+    # softplus(z) - t z rounds t z to float32's spacing of 4 there and gets 4.
+    t, z = 1 - 2.0 ** -24, 3 * 2.0 ** 24
+    loss = F.binary_cross_entropy_with_logits(tensor(xp, [z], dtype="float32"), tensor(xp, [t], dtype="float32"),
+                                              reduction="none")
+    np.testing.assert_allclose(loss.numpy(), [3.0], rtol=1e-6)
+
+
+def raises_value_error_saying(message):
+    return pytest.raises(ValueError, match=re.escape(message))
+
+
+@pytest.mark.parametrize("values, found", [
+    ([-0.1, 0.5, 1.5], "[-0.1, 1.5]"),
+    ([0.2, 0.5, 1.5], "[0.2, 1.5]"),
+    ([-0.1, 0.0, 1.0], "[-0.1, 1]"),  # not clamped silently, as the ends 0 and 1 are
+])
+def test_binary_cross_entropy_rejects_input_outside_zero_one_naming_the_range_found(xp, values, found):
+    p, t = tensor(xp, values, dtype="float32"), tensor(xp, [0.5] * 3, dtype="float32")
+    with raises_value_error_saying(f"binary_cross_entropy: input must hold probabilities in [0, 1], got values "
+                                   f"in {found}; pass logits to binary_cross_entropy_with_logits instead"):
+        F.binary_cross_entropy(p, t)
+
+
+def test_binary_cross_entropy_rejects_nan_input(xp):
+    p, t = tensor(xp, [0.2, np.nan, 0.7]), tensor(xp, [0.5] * 3)
+    with raises_value_error_saying("input must hold probabilities in [0, 1], got values in [0.2, 0.7] and NaN"):
+        F.binary_cross_entropy(p, t)
+    with raises_value_error_saying("got NaN;"):
+        F.binary_cross_entropy(tensor(xp, [np.nan]), tensor(xp, [0.5]))
+
+
+@pytest.mark.parametrize("target, found", [([0.0, 1.0, 2.0], "values in [0, 2]"),
+                                           ([-1.0, 0.5, 0.5], "values in [-1, 0.5]"),
+                                           ([0.0, np.nan, 1.0], "values in [0, 1] and NaN")])
+def test_binary_cross_entropy_rejects_target_outside_zero_one_naming_the_range_found(xp, target, found):
+    input = tensor(xp, [0.5, 0.5, 0.5])
+    with raises_value_error_saying(f"binary_cross_entropy: target must hold probabilities in [0, 1], got {found}"):
+        F.binary_cross_entropy(input, xp.asarray(target))
 
 
 # --- the VAE's pieces ---------------------------------------------------------------

@@ -275,6 +275,16 @@ def test_output_that_does_not_depend_on_the_inputs_raises(xp):
         gradcheck(lambda x: x.detach() * 2, [normal(xp, (3,))])
 
 
+def test_fn_returning_an_array_instead_of_a_tensor_raises_type_error_naming_what_it_returned(xp):
+    rule = "fn must return a Tensor (or a tuple of Tensors) built from its inputs with nanoae ops"
+    with pytest.raises(TypeError, match=re.escape(rule) + r".*returned \w+\.ndarray$"):
+        gradcheck(lambda x: xp.tanh(x.data), [normal(xp, (3,))])
+    with pytest.raises(TypeError, match=r"returned a tuple holding numpy\.ndarray$"):
+        gradcheck(lambda x: (ops.tanh(x), x.numpy()), [normal(xp, (3,))])
+    with pytest.raises(TypeError, match=r"returned float$"):
+        gradcheck(lambda x: 2.0, [normal(xp, (3,))])
+
+
 def test_no_floating_point_input_raises(xp):
     with pytest.raises(ValueError, match="no floating-point input"):
         gradcheck(lambda i: i, [xp.asarray([1, 2])])

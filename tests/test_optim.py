@@ -4,6 +4,8 @@ The references below are written the way PyTorch's documentation writes the
 algorithms (momentum buffer starts as the first gradient, Adam's bias
 correction by 1 - beta^t), in float64, independently of nanoae.optim.
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -155,6 +157,99 @@ def test_load_state_dict_rejects_bad_entries_and_changes_nothing(xp):
         fresh.load_state_dict(dict(good, **{"m.1": np.zeros(5)}))
     assert fresh.lr == 0.5 and fresh.steps == 0
     assert all(not nanoae.backend.to_numpy(b).any() for buffers in fresh.state.values() for b in buffers)
+
+
+def snapshot(optimizer):
+    """Copies of everything load_state_dict may change: hyperparameters, steps, buffers."""
+    return {name: np.array(nanoae.backend.to_numpy(value)) if nanoae.backend.is_array(value) else value
+            for name, value in optimizer.state_dict().items()}
+
+
+BAD_ENTRIES = [
+    ("adam", "eps", float("nan"), ValueError, "eps must be a finite number > 0, got nan"),
+    ("adam", "eps", "1e-8", TypeError, "eps must be a finite number > 0, got str '1e-8'"),
+    ("adam", "lr", -1.0, ValueError, "lr must be a finite number > 0, got -1.0"),
+    ("adam", "betas", np.array([0.9, 1.0]), ValueError, "betas must be two numbers in [0, 1), got (0.9, 1.0)"),
+    ("adam", "betas", np.array([0.9]), ValueError, "betas must be two numbers in [0, 1), got (0.9,)"),
+    ("adam", "weight_decay", float("inf"), ValueError, "weight_decay must be a finite number >= 0, got inf"),
+    ("adam", "steps", -1, ValueError, "steps must be an integer >= 0, got -1"),
+    ("adam", "steps", 2.5, ValueError, "steps must be an integer >= 0, got 2.5"),
+    ("adam", "v.1", np.array(["a"] * 4), ValueError, "v.1 must hold numbers, got dtype <U1"),
+    ("sgd", "momentum", 1.5, ValueError, "momentum must be a number in [0, 1], got 1.5"),
+    ("sgd", "lr", None, TypeError, "lr must be a finite number > 0, got NoneType None"),
+    ("sgd", "velocity.0", np.zeros((4, 3)), ValueError, "velocity.0 has shape (4, 3)"),
+]
+
+
+@pytest.mark.parametrize("kind, entry, value, error, message", BAD_ENTRIES,
+                         ids=[f"{kind}-{entry}" for kind, entry, *_ in BAD_ENTRIES])
+def test_load_state_dict_with_one_bad_entry_raises_naming_it_and_changes_nothing(xp, kind, entry, value,
+                                                                                 error, message):
+    settings = dict(lr=0.01, momentum=0.9) if kind == "sgd" else dict(lr=0.01)
+    source = build(kind, make_params(xp), settings)
+    run(source, source.params, random_grads(steps=2), xp)
+    state = dict(snapshot(source), **{entry: value})  # every other entry is good, and differs from below
+
+    params = make_params(xp, seed=3)
+    target = build(kind, params, dict(lr=0.5, weight_decay=0.1))
+    run(target, params, random_grads(steps=1, seed=4), xp)
+    before = snapshot(target)
+    owner = "SGD" if kind == "sgd" else "Adam"
+    with pytest.raises(error, match=re.escape(f"{owner}.load_state_dict: {message}")):
+        target.load_state_dict(state)
+    after = snapshot(target)
+    assert after.keys() == before.keys()
+    for name in before:
+        np.testing.assert_array_equal(after[name], before[name], err_msg=name)
+
+
+NAN, INF = float("nan"), float("inf")
+BAD_HYPERPARAMETERS = [
+    ("adam", dict(lr=-1), ValueError, "Adam: lr must be a finite number > 0, got -1.0"),
+    ("adam", dict(lr=NAN), ValueError, "Adam: lr must be a finite number > 0, got nan"),
+    ("adam", dict(lr=INF), ValueError, "Adam: lr must be a finite number > 0, got inf"),
+    ("adam", dict(lr=0), ValueError, "Adam: lr must be a finite number > 0, got 0.0"),
+    ("adam", dict(beta1=1.0), ValueError, "Adam: betas must be two numbers in [0, 1), got (1.0, 0.999)"),
+    ("adam", dict(beta2=-0.1), ValueError, "Adam: betas must be two numbers in [0, 1), got (0.9, -0.1)"),
+    ("adam", dict(beta2=NAN), ValueError, "Adam: betas must be two numbers in [0, 1), got (0.9, nan)"),
+    ("adam", dict(eps=0.0), ValueError, "Adam: eps must be a finite number > 0, got 0.0"),
+    ("adam", dict(eps=INF), ValueError, "Adam: eps must be a finite number > 0, got inf"),
+    ("adam", dict(weight_decay=-0.1), ValueError, "Adam: weight_decay must be a finite number >= 0, got -0.1"),
+    ("sgd", dict(lr="x"), TypeError, "SGD: lr must be a finite number > 0, got str 'x'"),
+    ("sgd", dict(lr=-0.1), ValueError, "SGD: lr must be a finite number > 0, got -0.1"),
+    ("sgd", dict(lr=0.1, momentum=1.5), ValueError, "SGD: momentum must be a number in [0, 1], got 1.5"),
+    ("sgd", dict(lr=0.1, momentum=-0.5), ValueError, "SGD: momentum must be a number in [0, 1], got -0.5"),
+    ("sgd", dict(lr=0.1, momentum=True), TypeError, "SGD: momentum must be a number in [0, 1], got bool True"),
+    ("sgd", dict(lr=0.1, weight_decay=NAN), ValueError, "SGD: weight_decay must be a finite number >= 0, got nan"),
+]
+
+
+@pytest.mark.parametrize("kind, settings, error, message", BAD_HYPERPARAMETERS,
+                         ids=[f"{kind}-{settings}" for kind, settings, *_ in BAD_HYPERPARAMETERS])
+def test_constructor_rejects_a_bad_hyperparameter_naming_class_name_and_value(kind, settings, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        build(kind, make_params(np), settings)
+
+
+@pytest.mark.parametrize("betas, error, message", [
+    ((0.9,), ValueError, "got (0.9,)"),
+    ((0.9, 0.99, 0.999), ValueError, "got (0.9, 0.99, 0.999)"),
+    (0.9, TypeError, "got float 0.9"),
+    (np.array(0.9), TypeError, "got ndarray array(0.9)"),
+    ((), ValueError, "got ()"),
+    (("0.9", 0.999), TypeError, "got str '0.9'"),
+])
+def test_adam_betas_must_be_two_numbers(betas, error, message):
+    with pytest.raises(error, match=re.escape(f"Adam: betas must be two numbers in [0, 1), {message}")):
+        optim.Adam(make_params(np), betas=betas)
+
+
+def test_hyperparameters_at_the_ends_of_their_ranges_are_accepted_as_python_floats():
+    sgd = optim.SGD(make_params(np), lr=np.float32(0.5), momentum=1, weight_decay=0)
+    adam = optim.Adam(make_params(np), lr=1, betas=np.array([0.0, 0.5]), eps=np.float64(1e-30))
+    assert (sgd.lr, sgd.momentum, sgd.weight_decay) == (0.5, 1.0, 0.0)
+    assert (adam.lr, adam.betas, adam.eps) == (1.0, (0.0, 0.5), 1e-30)
+    assert all(type(v) is float for v in (sgd.lr, sgd.momentum, adam.lr, adam.eps, *adam.betas))
 
 
 @pytest.mark.parametrize("make", [lambda: optim.SGD([], lr=0.1), lambda: optim.Adam([]),

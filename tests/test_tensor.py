@@ -212,3 +212,12 @@ def test_float_of_a_one_element_tensor_is_its_value(xp):
     assert float(nanoae.tensor(xp.asarray([-2.5]))) == -2.5
     with pytest.raises(ValueError, match="one element"):
         float(nanoae.tensor(xp.asarray([1.0, 2.0])))
+
+
+@pytest.mark.parametrize("other", [None, "1", object()])
+def test_an_operand_that_is_no_number_or_array_is_a_type_error_naming_the_op(other):
+    x = nanoae.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"Add: an input is"):
+        x + other
+    with pytest.raises(TypeError, match=r"Mul: an input is"):
+        other * x

@@ -16,6 +16,8 @@ layer initialization). Ops never read it: they follow their inputs.
 import contextlib
 import functools
 import importlib
+import math
+import os
 
 import numpy
 
@@ -133,6 +135,54 @@ def to_device(array, device):
     return array.get() if device == "cpu" else xp.asarray(array)
 
 
+def value_sample(array, n=16):
+    """Up to ``n`` values spread evenly over ``array``, copied: a cheap witness of what it holds
+    now (see ``Function`` in autograd.py). None for a CuPy array: reading values back from the
+    GPU would make every op wait for it."""
+    if type(array) is not numpy.ndarray:
+        return None
+    return array.flat[::max(1, array.size // n)]     # .flat with a slice gives a copy
+
+
+def same_values(a, b):
+    """Whether two arrays hold the same values (NaN equal to NaN)."""
+    return numpy.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+
+
+def memory_available(device):
+    """Bytes of memory free for new arrays on ``device``: the GPU's free memory, or the CPU's
+    available memory (MemAvailable on Linux; elsewhere the machine's total, a generous bound)."""
+    if device == "gpu":
+        return _cupy().cuda.runtime.memGetInfo()[0]
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_fits_in_memory(shape, dtype, what):
+    """A MemoryError, before anything is allocated, if an array of ``shape`` and ``dtype`` would not
+    fit in the memory free on the default device; ``what`` names it in the message."""
+    nbytes = math.prod(shape) * numpy.dtype(dtype).itemsize
+    device = default_device()
+    free = memory_available(device)
+    if nbytes > free:
+        raise MemoryError(f"{what} would take {_size(nbytes)}, more than the {_size(free)} of memory "
+                          f"free on the {device.upper()}")
+
+
+def _size(nbytes):
+    """1.5e9 -> '1.4 GiB'."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if nbytes < 1024 or unit == "TiB":
+            return f"{nbytes:.1f} {unit}" if unit != "bytes" else f"{nbytes} bytes"
+        nbytes /= 1024
+
+
 def to_numpy(array):
     """A NumPy copy-or-view of any array or scalar (for saving and printing)."""
     return numpy.asarray(to_device(array, "cpu") if hasattr(array, "shape") else array)
@@ -157,6 +207,11 @@ def asarray(data, dtype=None):
 def overflow_ignored(xp):
     """A block in which overflow to inf is expected: NumPy would warn, CuPy never does."""
     return numpy.errstate(over="ignore") if xp is numpy else contextlib.nullcontext()
+
+
+def nonfinite_ignored(xp):
+    """A block in which NaN and infinity are expected (when looking for them): NumPy would warn."""
+    return numpy.errstate(over="ignore", invalid="ignore") if xp is numpy else contextlib.nullcontext()
 
 
 @functools.cache
@@ -219,3 +274,8 @@ def set_rng_state(state):
 def is_array(x):
     """True for a NumPy or CuPy ndarray (not for lists, scalars or tensors)."""
     return isinstance(x, numpy.ndarray) or _is_cupy_array(x)
+
+
+def is_scalar(x):
+    """True for a NumPy scalar (numpy.float32(2.0), numpy.int64(3), numpy.bool_(True))."""
+    return isinstance(x, numpy.generic)

@@ -10,6 +10,7 @@ field and the value given, so that the message says what to fix::
 An int may be a Python int or a NumPy integer; ``bool`` is refused: ``True``
 is an int to Python, but ``hidden=(True,)`` is a mistake, not a layer of one unit.
 """
+import math
 import numbers
 
 from nanoae import backend
@@ -71,14 +72,18 @@ def choice(owner, name, value, choices):
 
 
 def positive(owner, name, value):
-    """``value`` if it is a number > 0 (NaN is not)."""
-    if not value > 0:
-        raise ValueError(f"{owner}: {name} must be positive, got {value!r}")
+    """``value`` if it is a finite number > 0 (not NaN, not infinity)."""
+    if not _is_number(value) or not 0 < value < math.inf:
+        raise ValueError(f"{owner}: {name} must be positive and finite, got {value!r}")
     return value
 
 
 def non_negative(owner, name, value):
-    """``value`` if it is a number >= 0 (NaN is not)."""
-    if not value >= 0:
-        raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
+    """``value`` if it is a finite number >= 0."""
+    if not _is_number(value) or not 0 <= value < math.inf:
+        raise ValueError(f"{owner}: {name} must be >= 0 and finite, got {value!r}")
     return value
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -10,9 +10,15 @@ a trained model on test images and draws every figure that fits the model:
 - models with a prior (VAE, AAE): ``samples.png`` (decoded draws from the prior) and, for a
   2-D latent space, ``manifold.png`` (the decoder over a grid of z).
 
+Every figure copes with small runs: a 1-D code is drawn as a strip, a single
+test image or a single class still gives a figure. And a figure that fails
+anyway is skipped with a note rather than failing the training run it
+illustrates.
+
 Figures are made with ``matplotlib.figure.Figure`` rather than pyplot: they
 draw straight to a file, need no screen, and leave pyplot's global state (and a
-notebook's inline backend) alone.
+notebook's inline backend) alone. Each PNG is written atomically, like every
+file of a run.
 """
 import os
 import statistics
@@ -24,10 +30,22 @@ from matplotlib.ticker import MaxNLocator
 
 from nanoae import backend
 from nanoae.autograd import Tensor, no_grad
+from nanoae.serialization import atomic_write
+
+# The figures save_figures may write into a run folder.
+FIGURES = ("reconstructions.png", "latent.png", "loss.png", "samples.png", "manifold.png")
+
+
+def png_path(path):
+    """``path`` with ".png" added when it has no extension (matplotlib would add it silently)."""
+    return path if os.path.splitext(path)[1] else path + ".png"
 
 
 def _save(fig, path):
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    """Write ``fig`` as a PNG to ``path`` (".png" added if it has no extension); returns the path written."""
+    path = png_path(os.fspath(path))
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
     return path
 
 
@@ -68,17 +86,32 @@ def reconstruction_grid(x, x_hat, path, title="Test inputs (top) and their recon
 
 
 def pca_2d(codes):
-    """Project (n, d) codes on their first two principal components (by SVD of the centred codes)."""
+    """Project (n, d) codes on their first two principal components (by SVD of the centred codes).
+
+    Fewer than two examples have fewer than two components: the missing
+    coordinates are 0.
+    """
     centred = codes - codes.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    return centred @ vt[:2].T
+    points = np.zeros((len(codes), 2))
+    points[:, :min(2, len(vt))] = centred @ vt[:2].T
+    return points
 
 
 def latent_scatter(codes, labels, path, class_names=None, title="Codes of test images"):
-    """A scatter of 2-D codes (or of the first two principal components of longer ones)."""
-    codes = np.asarray(codes, dtype=np.float64)
+    """A scatter of 2-D codes (or of the first two principal components of longer ones).
+
+    A 1-D code is drawn as a strip: the code along x, each class at its own
+    height (y = the class's index, plus a little jitter so that points do not hide each other).
+    """
+    codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
+    labels = np.asarray(labels)
     projected = codes.shape[1] > 2
-    points = pca_2d(codes) if projected else codes
+    if codes.shape[1] == 1:
+        jitter = np.random.default_rng(0).uniform(-0.2, 0.2, len(codes))
+        points = np.stack([codes[:, 0], np.searchsorted(np.unique(labels), labels) + jitter], axis=1)
+    else:
+        points = pca_2d(codes) if projected else codes
     fig = Figure(figsize=(6.5, 5.5))
     ax = fig.subplots()
     cmap = matplotlib.colormaps["tab10"]
@@ -91,6 +124,11 @@ def latent_scatter(codes, labels, path, class_names=None, title="Codes of test i
         ax.set_xlabel("principal component 1 of the code")
         ax.set_ylabel("principal component 2 of the code")
         title += f" ({codes.shape[1]}-D, projected by PCA)"
+    elif codes.shape[1] == 1:
+        ax.set_xlabel("$z$")
+        ax.set_ylabel("class")
+        ax.set_yticks([])
+        title += " (1-D)"
     else:
         ax.set_xlabel("$z_1$")
         ax.set_ylabel("$z_2$")
@@ -168,23 +206,44 @@ def run_on_array(fn, array, model):
 
 
 def save_figures(model, test_x, test_labels, history, out, class_names=None, n_scatter=2000):
-    """Every figure that fits ``model``, saved under ``out``; returns the paths written."""
+    """Every figure that fits ``model``, saved under ``out``.
+
+    Returns ``(written, skipped)``: the paths written, and a one-line note for
+    each figure that failed (the figures are extras: a failure must not fail
+    the training run they illustrate).
+    """
     os.makedirs(out, exist_ok=True)
     model.eval()
-    paths = [reconstruction_grid(test_x[:20], run_on_array(model.reconstruct, test_x[:20], model),
-                                 os.path.join(out, "reconstructions.png"))]
-    n = min(n_scatter, len(test_x))
-    paths.append(latent_scatter(run_on_array(model.code, test_x[:n], model), test_labels[:n],
-                                os.path.join(out, "latent.png"), class_names))
-    if history:
-        paths.append(loss_curves(history, os.path.join(out, "loss.png")))
-    if hasattr(model, "sample"):
-        with no_grad():
-            samples = backend.to_numpy(model.sample(100).data)
-        paths.append(image_grid(samples, os.path.join(out, "samples.png"),
-                                f"Samples from the prior {model.prior_description}"))
-        if model.config.latent_dim == 2:
-            paths.append(manifold_grid(lambda z: run_on_array(model.decode, z, model),
-                                       os.path.join(out, "manifold.png"), span=model.prior_span))
+    written, skipped = [], []
+    for name, draw in _figures(model, test_x, test_labels, history, class_names, n_scatter):
+        try:
+            written.append(draw(os.path.join(out, name)))
+        except Exception as e:   # noqa: BLE001 -- any failure of a figure is reported, not raised
+            skipped.append(f"{name}: {type(e).__name__}: {e}")
     model.train()
-    return paths
+    return written, skipped
+
+
+def _figures(model, test_x, test_labels, history, class_names, n_scatter):
+    """(file name, draw(path)) for each figure that fits the model."""
+    n = min(n_scatter, len(test_x))
+    figures = [
+        ("reconstructions.png", lambda path: reconstruction_grid(
+            test_x[:20], run_on_array(model.reconstruct, test_x[:20], model), path)),
+        ("latent.png", lambda path: latent_scatter(
+            run_on_array(model.code, test_x[:n], model), test_labels[:n], path, class_names)),
+    ]
+    if history:
+        figures.append(("loss.png", lambda path: loss_curves(history, path)))
+    if hasattr(model, "sample"):
+        figures.append(("samples.png", lambda path: image_grid(
+            _samples(model, 100), path, f"Samples from the prior {model.prior_description}")))
+        if model.config.latent_dim == 2:
+            figures.append(("manifold.png", lambda path: manifold_grid(
+                lambda z: run_on_array(model.decode, z, model), path, span=model.prior_span)))
+    return figures
+
+
+def _samples(model, n):
+    with no_grad():
+        return backend.to_numpy(model.sample(n).data)

@@ -21,9 +21,11 @@ run with the same seed gives. (On the CPU, that is: noise drawn on the GPU
 comes from CuPy's generator, whose state CuPy cannot save, so a resumed GPU
 run draws new noise and matches only in distribution.)
 
-A loss that becomes NaN or infinite stops training at once with
-:class:`NonFiniteLossError`, naming the epoch and the batch; the checkpoint of
-the last good epoch is left as it was.
+Nothing non-finite gets through. A training loss, a gradient or a weight
+that becomes NaN or infinite, or a test loss that does, stops training at
+once with :class:`NonFiniteError`, naming the quantity, the epoch and the
+batch. A bad gradient is caught before it is applied; the checkpoint of the
+last good epoch is left as it was, and nothing non-finite is ever saved.
 
 Models trained in phases. A model that takes several steps per batch, each
 with its own optimizer (the adversarial autoencoder: reconstruction, then
@@ -74,8 +76,24 @@ class TrainConfig:
         checks.positive("TrainConfig", "lr", self.lr)
 
 
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; training stopped before the weights were updated."""
+class NonFiniteError(FloatingPointError):
+    """A loss, a gradient or a weight became NaN or infinite; training stopped (the message says which)."""
+
+
+def first_nonfinite(named_arrays):
+    """The name of the first of ``(name, array)`` pairs whose array holds a NaN or an infinity, or None.
+
+    One float64 sum over everything first: NaN and infinity survive a sum, so
+    a finite total (the common case) clears every array at the cost of one
+    pass; only a non-finite total is searched array by array.
+    """
+    named_arrays = list(named_arrays)
+    if not named_arrays:
+        return None
+    with backend.nonfinite_ignored(backend.get_array_module(named_arrays[0][1])):
+        if math.isfinite(float(sum(a.sum(dtype="float64") for _, a in named_arrays))):
+            return None
+    return next((name for name, a in named_arrays if not bool(backend.get_array_module(a).isfinite(a).all())), None)
 
 
 def make_optimizer(model, config):
@@ -100,6 +118,7 @@ def train_epoch(model, optimizer, loader, epoch, progress=True):
     """One pass over ``loader``; returns the mean of every loss term over the epoch.
 
     ``optimizer``: one optimizer, or the dict of a model trained in phases.
+    Raises :class:`NonFiniteError` as soon as a loss, a gradient or a weight is not finite.
     """
     model.train()
     means = Means()
@@ -109,29 +128,62 @@ def train_epoch(model, optimizer, loader, epoch, progress=True):
         where = f"at epoch {epoch}, batch {batch} of {len(loader)}"
         if phased:  # the model steps its own optimizers (a dict); the losses can only be checked afterwards
             total, terms = model.train_step(x, optimizer)
-            value = total.item()
-            bad = {name: t.item() for name, t in terms.items() if not math.isfinite(t.item())}
-            if bad or not math.isfinite(value):
-                raise NonFiniteLossError(f"the loss became non-finite {where} (total {value}, terms {bad}); "
-                                         "training stopped after this batch's updates (try a smaller --lr)")
+            check_losses(model, total, terms, where, "training stopped after this batch's updates")
         else:
             optimizer.zero_grad()
             total, terms = model.loss(x)
-            value = total.item()
-            if not math.isfinite(value):
-                raise NonFiniteLossError(f"the loss became {value} {where}; "
-                                         "training stopped before this update (try a smaller --lr)")
+            check_losses(model, total, terms, where, "training stopped before this update")
             total.backward()
+            check_gradients(model, where)
             optimizer.step()
         if hasattr(model, "after_step"):
             model.after_step()
+        value = total.item()
         means.add(value, terms, len(x))
         bar.set_postfix(loss=f"{value:.4g}", refresh=False)  # redrawn at the bar's own pace
     return means.result()
 
 
-def evaluate(model, loader):
-    """The mean of every loss term over ``loader``, without gradients, in eval mode."""
+def check_losses(model, total, terms, where, what_happened):
+    """A NonFiniteError if the loss or one of its terms is not finite, naming the weight to blame
+    when the last update already made one non-finite."""
+    values = {"total": total.item(), **{name: t.item() for name, t in terms.items()}}
+    bad = {name: v for name, v in values.items() if not math.isfinite(v)}
+    if not bad:
+        return
+    weight = first_nonfinite((name, p.data) for name, p in model.named_parameters())
+    cause = (f"; the weight {weight} was already non-finite: the previous update made it so" if weight
+             else "")
+    raise NonFiniteError(f"the training loss became non-finite {where} ({_listed(bad)}){cause}; "
+                         f"{what_happened} (try a smaller --lr)")
+
+
+def check_gradients(model, where):
+    """A NonFiniteError naming the parameter whose gradient is not finite (before it is applied)."""
+    name = first_nonfinite((name, p.grad.data) for name, p in model.named_parameters() if p.grad is not None)
+    if name is not None:
+        raise NonFiniteError(f"the gradient of {name} became non-finite {where}; training stopped before "
+                             "this update (try a smaller --lr)")
+
+
+def check_weights(model, when):
+    """A NonFiniteError naming the first weight that is not finite."""
+    name = first_nonfinite((name, p.data) for name, p in model.named_parameters())
+    if name is not None:
+        raise NonFiniteError(f"the weight {name} became non-finite {when}: training stopped, and the last "
+                             "checkpoint was left as it was (try a smaller --lr)")
+
+
+def _listed(values):
+    """{"total": nan, "kl": inf} -> 'total nan, kl inf'."""
+    return ", ".join(f"{name} {value}" for name, value in values.items())
+
+
+def evaluate(model, loader, epoch=None):
+    """The mean of every loss term over ``loader``, without gradients, in eval mode.
+
+    A NonFiniteError if the mean of a term is not finite (``epoch`` names it in the message).
+    """
     model.eval()
     means = Means()
     with no_grad():
@@ -139,7 +191,12 @@ def evaluate(model, loader):
             total, terms = model.loss(x)
             means.add(total.item(), terms, len(x))
     model.train()
-    return means.result()
+    result = means.result()
+    bad = {name: v for name, v in result.items() if not math.isfinite(v)}
+    if bad:
+        raise NonFiniteError(f"the test loss became non-finite after epoch {epoch} ({_listed(bad)}): "
+                             "training stopped, and the last checkpoint was left as it was (try a smaller --lr)")
+    return result
 
 
 class Means:
@@ -173,30 +230,38 @@ def fit(model, train_x, test_x=None, config=None, out=None, resume=None, progres
       model after seeding (``nanoae.models.build_model`` does) for a reproducible run.
     - ``out``: a folder for the checkpoint and the history files, or None.
     - ``resume``: a checkpoint written by an earlier run of the same model;
-      training continues after its epoch, up to ``config.epochs``.
+      training continues after its epoch, up to ``config.epochs``. The config
+      passed here is the one that holds from then on: its device, batch size
+      and learning rate replace the checkpoint's (with the same config, the
+      run continues exactly as if it had never stopped).
     - ``meta``: a dict of JSON-able facts stored with the checkpoint (the
       command line stores the model name and the dataset there).
+
+    Nothing is written when there is no epoch left to train.
     """
     config = config or TrainConfig()
     model.to(config.device)
     optimizer = make_optimizer(model, config)
     history, first_epoch = [], 1
     if resume is not None:
+        rates = learning_rates(optimizer)                 # as this config sets them
         history = restore_checkpoint(resume, model, optimizer)
+        set_learning_rates(optimizer, rates)              # the config's rates hold from here on
         first_epoch = len(history) + 1
     train_loader = DataLoader(train_x, batch_size=config.batch_size, shuffle=True, seed=config.seed,
                               device=config.device)
     test_loader = None if test_x is None else DataLoader(test_x, batch_size=config.eval_batch_size,
                                                          shuffle=False, device=config.device)
-    if out is not None:
+    if out is not None and first_epoch <= config.epochs:
         os.makedirs(out, exist_ok=True)
     for epoch in range(first_epoch, config.epochs + 1):
         start = time.perf_counter()
         train_loader.set_epoch(epoch)
         row = {"epoch": epoch}
         row.update({f"train_{k}": v for k, v in train_epoch(model, optimizer, train_loader, epoch, progress).items()})
+        check_weights(model, f"during epoch {epoch}")
         if test_loader is not None:
-            row.update({f"test_{k}": v for k, v in evaluate(model, test_loader).items()})
+            row.update({f"test_{k}": v for k, v in evaluate(model, test_loader, epoch).items()})
         row["seconds"] = time.perf_counter() - start
         history.append(row)
         if progress:
@@ -205,6 +270,22 @@ def fit(model, train_x, test_x=None, config=None, out=None, resume=None, progres
             save_checkpoint(os.path.join(out, CHECKPOINT), model, optimizer, history, config, meta)
             write_history(history, out)
     return history
+
+
+def learning_rates(optimizer):
+    """The learning rate of an optimizer, or {name: rate} for a dict of them."""
+    if isinstance(optimizer, dict):
+        return {name: opt.lr for name, opt in optimizer.items()}
+    return optimizer.lr
+
+
+def set_learning_rates(optimizer, rates):
+    """The inverse of :func:`learning_rates`."""
+    if isinstance(optimizer, dict):
+        for name, opt in optimizer.items():
+            opt.lr = rates[name]
+    else:
+        optimizer.lr = rates
 
 
 def format_row(row):

@@ -150,5 +150,7 @@ def test_fit_trains_it_and_save_figures_draws_it(tmp_path):
     assert [row["epoch"] for row in history] == [1, 2]
     assert history[1]["test_recon"] < history[0]["test_recon"]
     assert (tmp_path / "run" / "checkpoint.npz").exists()
-    paths = save_figures(model, test.inputs(), test.labels, history, str(tmp_path / "figures"), test.classes)
+    paths, skipped = save_figures(model, test.inputs(), test.labels, history, str(tmp_path / "figures"),
+                                  test.classes)
+    assert skipped == []
     assert {p.split("/")[-1] for p in paths} == {"reconstructions.png", "latent.png", "loss.png"}

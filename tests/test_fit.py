@@ -9,7 +9,7 @@ import pytest
 from nanoae import backend
 from nanoae.checkpoint import load_checkpoint, model_from_checkpoint
 from nanoae.models import VAE, VAEConfig, build_model
-from nanoae.train import NonFiniteLossError, TrainConfig, fit
+from nanoae.train import NonFiniteError, TrainConfig, first_nonfinite, fit
 
 SMALL_VAE = {"input_dim": 16, "hidden": [12], "latent_dim": 3}
 
@@ -110,7 +110,7 @@ def test_nan_loss_stops_training_naming_epoch_and_batch_and_keeps_the_last_check
     backend.manual_seed(0)
     model = NaNAfter(VAEConfig(**SMALL_VAE), epoch=2, batch=3, batches_per_epoch=7)  # 200 / 32 -> 7 batches
     config = TrainConfig(epochs=3, batch_size=32, lr=1e-2)
-    with pytest.raises(NonFiniteLossError, match="epoch 2, batch 3 of 7"):
+    with pytest.raises(NonFiniteError, match="epoch 2, batch 3 of 7"):
         fit(model, data(200, 1), data(64, 2), config, out=tmp_path, progress=False)
     state = load_checkpoint(tmp_path / "checkpoint.npz")
     assert state["epoch"] == 1
@@ -118,6 +118,79 @@ def test_nan_loss_stops_training_naming_epoch_and_batch_and_keeps_the_last_check
     # The weights in memory were not updated with the NaN gradient either.
     assert all(np.isfinite(p.data).all() for p in model.parameters())
     assert len(json.loads((tmp_path / "history.json").read_text())) == 1
+
+
+class InfiniteGradient(VAE):
+    """A VAE whose loss gains sqrt(|w| * 0) at batch ``batch`` of epoch 2: a finite loss (0 added)
+    with an infinite gradient (d sqrt(u) / du = 1 / (2 sqrt(u)) = inf at u = 0)."""
+
+    def __init__(self, config, batch, batches_per_epoch):
+        super().__init__(config)
+        self.calls, self.bad_call = 0, batches_per_epoch + batch
+
+    def loss(self, x, eps=None):
+        total, terms = super().loss(x, eps)
+        if self.training:
+            self.calls += 1
+            if self.calls == self.bad_call:
+                total = total + (self.mu.bias * 0).abs().sqrt().sum()
+        return total, terms
+
+
+def test_an_infinite_gradient_stops_training_before_the_update_naming_the_parameter(tmp_path):
+    backend.manual_seed(0)
+    model = InfiniteGradient(VAEConfig(**SMALL_VAE), batch=4, batches_per_epoch=7)
+    with pytest.raises(NonFiniteError, match=r"gradient of mu\.bias became non-finite at epoch 2, batch 4 of 7"):
+        fit(model, data(200, 1), data(64, 2), TrainConfig(epochs=3, batch_size=32), out=tmp_path, progress=False)
+    assert all(np.isfinite(p.data).all() for p in model.parameters())   # the bad step was never taken
+    assert load_checkpoint(tmp_path / "checkpoint.npz")["epoch"] == 1
+
+
+class NaNTestLoss(VAE):
+    """A VAE whose test loss (eval mode) is NaN from its second evaluation on."""
+
+    evaluations = 0
+
+    def loss(self, x, eps=None):
+        total, terms = super().loss(x, eps)
+        if not self.training:
+            self.evaluations += 1
+            if self.evaluations > 1:      # one test batch per epoch here
+                return total * float("nan"), terms
+        return total, terms
+
+
+def test_a_nan_test_loss_stops_training_and_keeps_the_last_checkpoint(tmp_path):
+    backend.manual_seed(0)
+    model = NaNTestLoss(VAEConfig(**SMALL_VAE))
+    with pytest.raises(NonFiniteError, match=r"test loss became non-finite after epoch 2 \(total nan\)"):
+        fit(model, data(200, 1), data(64, 2), TrainConfig(epochs=3, batch_size=32), out=tmp_path, progress=False)
+    assert load_checkpoint(tmp_path / "checkpoint.npz")["epoch"] == 1
+    assert len(json.loads((tmp_path / "history.json").read_text())) == 1
+
+
+def test_weights_made_infinite_by_a_huge_learning_rate_are_named_and_never_saved(tmp_path):
+    model = build_model("vae", SMALL_VAE, seed=0)
+    with pytest.raises(NonFiniteError, match=r"the weight \S+ was already non-finite: the previous update"):
+        fit(model, data(200, 1), data(64, 2), TrainConfig(epochs=2, batch_size=32, lr=1e300), out=tmp_path,
+            progress=False)
+    assert not (tmp_path / "checkpoint.npz").exists()           # epoch 1 never finished: nothing was saved
+
+
+def test_a_run_whose_last_update_breaks_the_weights_is_stopped_before_saving(tmp_path):
+    """Without a test set, the weights are checked at the end of each epoch, before the checkpoint."""
+    model = build_model("vae", SMALL_VAE, seed=0)
+    with pytest.raises(NonFiniteError, match=r"the weight \S+ became non-finite during epoch 1"):
+        fit(model, data(32, 1), config=TrainConfig(epochs=2, batch_size=32, lr=1e300), out=tmp_path,
+            progress=False)                                         # one batch: its update is the epoch's last
+    assert not (tmp_path / "checkpoint.npz").exists()
+
+
+def test_first_nonfinite_names_the_array_and_passes_finite_ones():
+    good, bad = np.ones(3, np.float32), np.array([1.0, np.inf, -np.inf], np.float32)
+    assert first_nonfinite([("a", good), ("b", good)]) is None
+    assert first_nonfinite([("a", good), ("b", bad)]) == "b"         # inf + -inf = nan: still caught
+    assert first_nonfinite([("a", np.array([np.nan])), ("b", bad)]) == "a"
 
 
 def test_checkpoints_are_replaced_whole(tmp_path):

@@ -25,3 +25,50 @@ def test_manifold_grid_uses_gaussian_quantiles_by_default_and_an_even_span_when_
     np.testing.assert_allclose(quantiles, [-1.6449, -0.5978, 0, 0.5978, 1.6449], atol=1e-4)  # 5%, 27.5%, ..., 95%
     np.testing.assert_allclose(even, [-5, -2.5, 0, 2.5, 5])
     assert (tmp_path / "q.png").stat().st_size > 1000 and (tmp_path / "s.png").stat().st_size > 1000
+
+
+def test_latent_scatter_draws_a_1d_code_as_a_strip_and_a_single_image(tmp_path):
+    """Cases that raised IndexError: a 1-D code (--latent 1), one test image (--limit 1), one class."""
+    labels = np.array([3, 3, 5, 5, 5])
+    written = [plot.latent_scatter(np.linspace(-1, 1, 5)[:, None], labels, str(tmp_path / "strip.png")),
+               plot.latent_scatter(np.ones((1, 20)), np.array([7]), str(tmp_path / "one.png")),
+               plot.latent_scatter(np.random.default_rng(0).normal(size=(6, 4)), np.zeros(6, int),
+                                   str(tmp_path / "one-class.png"))]
+    assert all((tmp_path / name).stat().st_size > 1000 for name in ("strip.png", "one.png", "one-class.png"))
+    assert written[0] == str(tmp_path / "strip.png")
+
+
+def test_pca_2d_pads_a_single_example_with_zeros():
+    np.testing.assert_array_equal(plot.pca_2d(np.arange(5.0)[None, :]), [[0.0, 0.0]])
+
+
+def test_a_path_without_extension_gets_png_and_the_path_written_is_returned(tmp_path):
+    path = plot.image_grid(np.zeros((3, 784)), str(tmp_path / "samples"), "three blank images")
+    assert path == str(tmp_path / "samples.png") and (tmp_path / "samples.png").exists()
+
+
+class Broken:
+    """A stand-in model whose code cannot be computed: the latent figure fails, the others must not."""
+
+    def __init__(self):
+        self.device = "cpu"
+
+    def eval(self):
+        return self
+
+    def train(self):
+        return self
+
+    def reconstruct(self, x):
+        return x
+
+    def code(self, x):
+        raise RuntimeError("no code today")
+
+
+def test_a_failing_figure_is_skipped_with_a_note_and_the_others_are_written(tmp_path):
+    x = np.random.default_rng(1).random((4, 784)).astype(np.float32)
+    written, skipped = plot.save_figures(Broken(), x, np.arange(4), [{"epoch": 1, "train_total": 1.0,
+                                                                       "seconds": 0.1}], str(tmp_path))
+    assert [p.rsplit("/", 1)[-1] for p in written] == ["reconstructions.png", "loss.png"]
+    assert skipped == ["latent.png: RuntimeError: no code today"]

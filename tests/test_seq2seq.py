@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import nanoae
-from nanoae import backend, cli, optim
+from nanoae import backend, optim
+from nanoae.cli import train as train_command
 from nanoae.models import MODELS
 from nanoae.models.seq2seq import Seq2SeqAutoencoder, Seq2SeqConfig, sequence_mask
 from nanoae.autograd import ShapeError, Tensor
@@ -137,4 +138,4 @@ def test_config_and_inputs_are_checked():
 def test_the_model_is_registered_but_nanoae_train_does_not_offer_it():
     """It reads sequences, and `nanoae train` feeds flat images: the command line leaves it out."""
     assert MODELS["seq2seq"] is Seq2SeqAutoencoder and Seq2SeqAutoencoder.input_kind == "sequences"
-    assert "seq2seq" not in cli.IMAGE_MODELS and "ae" in cli.IMAGE_MODELS
+    assert "seq2seq" not in train_command.IMAGE_MODELS and "ae" in train_command.IMAGE_MODELS

@@ -33,7 +33,7 @@ FLOOR_NAMES = {
     3: "layers and data",
     4: "optimizers",
     5: "models, and the chapter tools beside them",
-    6: "checkpoints and plots",
+    6: "run folders: checkpoints, figures, naming and locks",
     7: "training loop",
     8: "command line and exercises",
 }
@@ -63,10 +63,11 @@ FLOORS = {
 
     "nanoae.checkpoint": 6,
     "nanoae.plot": 6,
+    "nanoae.runs": 6,
 
     "nanoae.train": 7,
 
-    "nanoae.cli": 8,
+    "nanoae.cli.*": 8,
     "nanoae.__main__": 8,
     "nanoae.exercises.*": 8,
 }

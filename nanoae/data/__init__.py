@@ -46,5 +46,10 @@ def load_dataset(name, split="train", limit=None, root=None, download=True):
     return load_mnist(name, split, limit, root, download)
 
 
+def load_splits(name, limit=None, root=None, download=True):
+    """(train, test): both splits of dataset ``name``, each cut to ``limit`` examples when it is given."""
+    return (load_dataset(name, "train", limit, root, download), load_dataset(name, "test", limit, root, download))
+
+
 __all__ = ["DATASETS", "ChecksumError", "DataLoader", "Dataset", "DatasetNotFoundError", "IDXError",
-           "data_home", "data_homes", "load_dataset", "read_idx", "write_idx"]
+           "data_home", "data_homes", "load_dataset", "load_splits", "read_idx", "write_idx"]

@@ -140,6 +140,9 @@ class Seq2SeqAutoencoder(nn.Module):
         """Summed over the real steps (and a frame's features), averaged over the sequences."""
         c = self.config
         n, steps = logits.shape[0], logits.shape[1]
+        mask = sequence_mask(lengths, steps, logits.xp)                               # (N, T) or None
+        if mask is not None:   # padding may hold anything: it is no target (and counts 0 below)
+            x = Tensor(x.xp.where(mask if c.tokens else mask[:, :, None], x.data, 0).astype(x.dtype))
         if c.tokens:
             per_step = F.cross_entropy(logits.reshape(n * steps, c.vocab_size), x.reshape(n * steps),
                                        reduction="none").reshape(n, steps)          # (N, T)
@@ -147,7 +150,6 @@ class Seq2SeqAutoencoder(nn.Module):
             per_step = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(axis=2)
         else:
             per_step = F.mse_loss(logits, x, reduction="none").sum(axis=2)           # (N, T)
-        mask = sequence_mask(lengths, steps, per_step.xp)
         if mask is not None:
             per_step = per_step * Tensor(mask.astype(per_step.dtype))               # padding counts 0
         return per_step.sum() / n

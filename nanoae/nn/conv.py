@@ -6,7 +6,7 @@ their PyTorch-style initial values.
 """
 import math
 
-from nanoae import backend, functional as F
+from nanoae import functional as F
 from nanoae.nn import init
 from nanoae.nn.module import Module, Parameter
 from nanoae.ops.conv import pair
@@ -14,11 +14,10 @@ from nanoae.ops.conv import pair
 
 def _conv_parameters(module, weight_shape, out_channels, fan_in, bias, dtype):
     """PyTorch's default: weight and bias uniform in +-1/sqrt(fan_in), fan_in = channels x kH x kW."""
-    xp = backend.default_array_module()
+    owner = f"{type(module).__name__}{weight_shape[:2]}"
     bound = 1 / math.sqrt(fan_in)
-    module.weight = init.uniform_(Parameter(xp.empty(weight_shape, dtype=dtype)), -bound, bound)
-    module.bias = (init.uniform_(Parameter(xp.empty(out_channels, dtype=dtype)), -bound, bound)
-                   if bias else None)
+    module.weight = init.uniform_(Parameter.empty(weight_shape, dtype, owner), -bound, bound)
+    module.bias = init.uniform_(Parameter.empty(out_channels, dtype, owner), -bound, bound) if bias else None
 
 
 class Conv2d(Module):

@@ -19,6 +19,7 @@ from nanoae import backend
 
 def _fill(tensor, values):
     tensor.data[...] = backend.to_device(values.astype(tensor.dtype), tensor.device)
+    tensor._version += 1     # an in-place change: a graph that used the old values must not backpropagate
     return tensor
 
 
@@ -39,6 +40,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 def zeros_(tensor):
     tensor.data[...] = 0
+    tensor._version += 1
     return tensor
 
 

@@ -10,9 +10,9 @@
 """
 import math
 
-from nanoae import backend, functional as F
+from nanoae import functional as F
 from nanoae.autograd import ShapeError
-from nanoae.nn.init import kaiming_normal_, kaiming_uniform_, uniform_, xavier_normal_, xavier_uniform_
+from nanoae.nn.init import kaiming_normal_, kaiming_uniform_, uniform_, xavier_normal_, xavier_uniform_, zeros_
 from nanoae.nn.module import Module, Parameter
 
 
@@ -36,9 +36,9 @@ class Linear(Module):
         if init != "default" and init not in self.INITS:
             raise ValueError(f"Linear: init must be 'default' or one of {sorted(self.INITS)}, got {init!r}")
         self.in_features, self.out_features = in_features, out_features
-        xp = backend.default_array_module()
-        self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
-        self.bias = Parameter(xp.zeros(out_features, dtype=dtype)) if bias else None
+        owner = f"Linear({in_features}, {out_features})"
+        self.weight = Parameter.empty((out_features, in_features), dtype, owner)
+        self.bias = Parameter.empty(out_features, dtype, owner) if bias else None
         if init == "default":
             bound = 1 / math.sqrt(in_features)
             uniform_(self.weight, -bound, bound)
@@ -46,6 +46,8 @@ class Linear(Module):
                 uniform_(self.bias, -bound, bound)
         else:
             self.INITS[init](self.weight)
+            if bias:
+                zeros_(self.bias)
 
     def forward(self, x):
         if x.shape[-1] != self.in_features:

@@ -26,6 +26,15 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter(" + super().__repr__() + ")"
 
+    @classmethod
+    def empty(cls, shape, dtype, owner):
+        """A new Parameter of ``shape``, its values not yet set (an init function fills them), made
+        with the default array module. A size that cannot fit in memory is refused before anything
+        is allocated, naming ``owner`` (the layer, e.g. "Linear(784, 400)") and the size."""
+        shape = tuple(int(n) for n in ((shape,) if isinstance(shape, int) else shape))
+        backend.check_fits_in_memory(shape, dtype, f"{owner}: a weight of shape {shape} ({dtype})")
+        return cls(backend.default_array_module().empty(shape, dtype=dtype))
+
 
 class Module:
     """Base class of every layer and model. Subclasses write ``forward``."""
@@ -143,6 +152,7 @@ class Module:
         for name, p in params.items():
             if name in state_dict:
                 p.data[...] = backend.to_device(backend.asarray(state_dict[name]), p.device)
+                p._version += 1                         # changed in place (see Function.check_inputs)
 
     def __repr__(self):
         lines = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]

@@ -15,12 +15,12 @@ from nanoae.nn.module import Module, Parameter
 
 def _recurrent_weights(module, input_size, hidden_size, gates, bias, dtype):
     """weight_ih (gates*H, in), weight_hh (gates*H, H) and the two biases, uniform in +-1/sqrt(H) (PyTorch's)."""
-    xp = backend.default_array_module()
+    owner = f"{type(module).__name__}({input_size}, {hidden_size})"
     bound = 1 / math.sqrt(hidden_size)
-    module.weight_ih = Parameter(xp.empty((gates * hidden_size, input_size), dtype=dtype))
-    module.weight_hh = Parameter(xp.empty((gates * hidden_size, hidden_size), dtype=dtype))
-    module.bias_ih = Parameter(xp.empty(gates * hidden_size, dtype=dtype)) if bias else None
-    module.bias_hh = Parameter(xp.empty(gates * hidden_size, dtype=dtype)) if bias else None
+    module.weight_ih = Parameter.empty((gates * hidden_size, input_size), dtype, owner)
+    module.weight_hh = Parameter.empty((gates * hidden_size, hidden_size), dtype, owner)
+    module.bias_ih = Parameter.empty(gates * hidden_size, dtype, owner) if bias else None
+    module.bias_hh = Parameter.empty(gates * hidden_size, dtype, owner) if bias else None
     for p in module.parameters():
         init.uniform_(p, -bound, bound)
 
@@ -204,8 +204,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, dtype="float32"):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        xp = backend.default_array_module()
-        self.weight = Parameter(xp.empty((num_embeddings, embedding_dim), dtype=dtype))
+        self.weight = Parameter.empty((num_embeddings, embedding_dim), dtype,
+                                      f"Embedding({num_embeddings}, {embedding_dim})")
         init.normal_(self.weight)
 
     def forward(self, indices):

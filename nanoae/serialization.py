@@ -10,11 +10,21 @@ are joined with "/" in the file ("model/encoder.weight") and split again by
 renamed over ``path``, so a crash mid-write never leaves a half-written file
 behind. Neither side uses pickle: a ``.npz`` from an untrusted source cannot
 run code.
+
+``load`` trusts nothing in the file. Before it allocates an array it reads
+the member's ``.npy`` header and checks that the bytes the shape and dtype
+claim are the bytes the zip directory says the member holds, so a header
+claiming 10**12 elements is refused, not a MemoryError. Duplicate members, and
+names that nest into each other ("a" beside "a/b"), are refused too.
 """
+import collections
 import contextlib
+import math
 import os
+import tokenize
 import uuid
 import zipfile
+import zlib
 
 import numpy
 
@@ -69,6 +79,9 @@ def atomic_write(path, mode="wb", newline=None):
 
 def save(state, path):
     """Write ``state`` (a dict, possibly nested) to ``path`` as .npz, atomically."""
+    if not isinstance(state, dict):
+        raise TypeError("save: state must be a dict (of arrays, tensors, numbers, strings or dicts of them), "
+                        f"got {type(state).__name__}")
     flat = _flatten(state)  # every value is checked before the disk is touched
     with atomic_write(path) as f:
         # What numpy.savez does, without its keyword arguments (a key named
@@ -81,28 +94,115 @@ def save(state, path):
 
 def load(path):
     """Read a file written by :func:`save`: nested dicts of NumPy arrays, with
-    0-dimensional arrays turned back into Python numbers and strings."""
+    0-dimensional arrays turned back into Python numbers and strings.
+
+    Anything else is refused with a ValueError naming the file (and the
+    member, where one is at fault): another format, a truncated file, pickled
+    objects, a header that does not fit its member, duplicate or clashing names.
+    """
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
-    # numpy.load would read a non-zip file as .npy or as a pickle; check first.
     if not zipfile.is_zipfile(path):
         raise ValueError(f"load: {path} is not a .npz file (another format, or truncated)")
     try:
-        with numpy.load(path, allow_pickle=False) as data:
-            flat = {name: data[name] for name in data.files}
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise ValueError(f"load: {path} holds pickled objects, which nanoae never loads") from None
-        raise ValueError(f"load: {path} is not a .npz file written by nanoae.save ({e})") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            _check_directory(members, os.path.getsize(path), path)
+            flat = {info.filename[:-len(".npy")]: _read_member(archive, info, path) for info in members}
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as e:
         raise ValueError(f"load: {path} is not a readable .npz file (truncated or corrupt?): {e}") from None
+    _check_nesting(flat, path)
     tree = {}
     for name, array in flat.items():
-        if not isinstance(array, numpy.ndarray):  # a zip member that is not a .npy file
-            raise ValueError(f"load: {path} is not a .npz file written by nanoae.save ({name!r} is not an array)")
         *parents, leaf = name.split(SEPARATOR)
         node = tree
         for parent in parents:
             node = node.setdefault(parent, {})
         node[leaf] = array.item() if array.ndim == 0 else array
     return tree
+
+
+# The most a DEFLATE stream can expand: 258 bytes from a 2-bit code.
+MAX_DEFLATE_RATIO = 1032
+# Members are read in pieces of this many bytes: a piece that stays in the CPU's
+# cache makes reading several times faster than one read of a whole array.
+READ_CHUNK = 1 << 18
+
+
+def _check_directory(members, file_size, path):
+    """Refuse, from the zip directory alone, what no file written by ``save`` (or numpy.savez) holds:
+    members that are not .npy files, duplicate names, and sizes the file cannot hold."""
+    def refuse(name, problem):
+        raise ValueError(f"load: {path} is not a .npz file written by nanoae.save ({name!r} {problem})")
+
+    names = collections.Counter(info.filename for info in members)
+    for info in members:
+        if not info.filename.endswith(".npy"):
+            refuse(info.filename, "is not an array")
+        if names[info.filename] > 1:
+            refuse(info.filename, f"appears {names[info.filename]} times")
+        if info.flag_bits & 0x1:
+            refuse(info.filename, "is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            refuse(info.filename, f"uses zip compression method {info.compress_type}, not stored or deflated")
+        if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+            refuse(info.filename, f"is stored uncompressed in {info.compress_size} bytes, "
+                                  f"but the directory says it has {info.file_size}")
+        if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > MAX_DEFLATE_RATIO * info.compress_size:
+            refuse(info.filename, f"cannot expand from {info.compress_size} to {info.file_size} bytes")
+    if sum(info.compress_size for info in members) > file_size:
+        raise ValueError(f"load: {path} is truncated or corrupt: its members claim more than its {file_size} bytes")
+
+
+def _read_member(archive, info, path):
+    """One .npy member as an array, its header checked against the member's size before any allocation."""
+    def refuse(problem):
+        raise ValueError(f"load: {path} is not a .npz file written by nanoae.save ({info.filename!r} {problem})")
+
+    with archive.open(info) as member:
+        try:
+            shape, fortran_order, dtype = _read_npy_header(member)
+        except BAD_HEADER_ERRORS as e:
+            refuse(f"has no valid .npy header: {type(e).__name__}: {e}")
+        if dtype.hasobject:
+            raise ValueError(f"load: {path} holds pickled objects in {info.filename!r}, which nanoae never loads")
+        nbytes = dtype.itemsize * math.prod(shape)       # Python ints: no overflow, whatever the header says
+        if nbytes != info.file_size - member.tell():
+            refuse(f"has a header claiming shape {shape} of {dtype} ({nbytes} bytes), "
+                   f"but holds {info.file_size - member.tell()} bytes of data")
+        array = numpy.empty(math.prod(shape), dtype)     # flat; safe now that the size is known to be real
+        as_bytes = array.view(numpy.uint8)
+        for start in range(0, nbytes, READ_CHUNK):
+            if member.readinto(as_bytes[start:start + READ_CHUNK]) != min(READ_CHUNK, nbytes - start):
+                refuse("is truncated")
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+NPY_HEADER_READERS = {(1, 0): numpy.lib.format.read_array_header_1_0,
+                      (2, 0): numpy.lib.format.read_array_header_2_0}
+# What NumPy's header readers raise on a hostile header. They parse it with ast.literal_eval
+# (and tokenize, for headers written by Python 2), which a deeply nested header overflows:
+# headers are at most 10,000 characters, so even the MemoryError is the parser's stack, not data.
+BAD_HEADER_ERRORS = (ValueError, RecursionError, MemoryError, tokenize.TokenError)
+
+
+def _read_npy_header(member):
+    """(shape, fortran_order, dtype) from the start of a .npy file; ValueError if it has no valid header."""
+    version = numpy.lib.format.read_magic(member)
+    if version not in NPY_HEADER_READERS:
+        raise ValueError(f"format version {version}, not 1.0 or 2.0")
+    shape, fortran_order, dtype = NPY_HEADER_READERS[version](member)
+    if any(n < 0 for n in shape) or dtype.itemsize == 0:
+        raise ValueError(f"shape {shape} of {dtype} describes no array")
+    return shape, fortran_order, dtype
+
+
+def _check_nesting(flat, path):
+    """Refuse names that nest into each other: "a" cannot be an array and hold "a/b" too."""
+    for name in flat:
+        parts = name.split(SEPARATOR)
+        for depth in range(1, len(parts)):
+            parent = SEPARATOR.join(parts[:depth])
+            if parent in flat:
+                raise ValueError(f"load: {path} holds both {parent!r} and {name!r}: "
+                                 f"{parent!r} cannot be an array and a group of arrays at once")

@@ -73,6 +73,7 @@ class TrainConfig:
         backend.check_device(self.device)
         for name in ("epochs", "batch_size", "eval_batch_size"):
             checks.positive_int("TrainConfig", name, getattr(self, name))
+        checks.non_negative_int("TrainConfig", "seed", self.seed)
         checks.positive("TrainConfig", "lr", self.lr)
 
 

@@ -292,7 +292,7 @@ def test_resume_without_the_optimizers_states_would_differ(tmp_path, monkeypatch
 
 def test_resume_refuses_a_checkpoint_with_other_optimizers(tmp_path):
     run(tmp_path, epochs=1)
-    model = small_model()
+    model = small_model(prior="mixture")
     optimizers = model.make_optimizers(TrainConfig())
     del optimizers["gen"]
     with pytest.raises(ValueError, match=r"holds optimizers \['disc', 'gen', 'recon'\]"):

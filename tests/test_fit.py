@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nanoae import backend
-from nanoae.checkpoint import load_checkpoint, model_from_checkpoint
+from nanoae.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint, write_history
 from nanoae.models import VAE, VAEConfig, build_model
 from nanoae.train import NonFiniteError, TrainConfig, first_nonfinite, fit
 
@@ -211,3 +211,21 @@ def test_train_config_rejects_bad_values():
 def test_build_model_names_the_choices_for_an_unknown_model():
     with pytest.raises(ValueError, match="choose one of"):
         build_model("gan")
+
+
+def test_resume_refuses_a_checkpoint_of_the_same_model_with_another_configuration(tmp_path):
+    run(tmp_path, epochs=1)
+    model = build_model("vae", {**SMALL_VAE, "beta": 2.0})
+    with pytest.raises(CheckpointError, match="of another configuration: beta 1.0 there, 2.0 here"):
+        fit(model, data(64, 1), config=TrainConfig(epochs=2), resume=tmp_path / "checkpoint.npz", progress=False)
+
+
+def test_history_files_are_strict_json(tmp_path):
+    """NaN and Infinity are not JSON: a strict parser must read the history (and never meet them)."""
+    run(tmp_path, epochs=2)
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+    json.loads((tmp_path / "history.json").read_text(), parse_constant=refuse)
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        write_history([{"epoch": 1, "train_total": float("nan")}], tmp_path)

@@ -215,3 +215,18 @@ def test_an_interrupted_run_keeps_its_last_checkpoint(tmp_path):
     assert load_checkpoint(out / "checkpoint.npz")["epoch"] >= 1
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
     assert np.isfinite(json.loads((out / "history.json").read_text())[0]["train_total"])
+
+
+@pytest.mark.parametrize("part, value, words", [
+    ("meta", {"dataset": "cifar", "limit": 300, "normal": None}, "meta: dataset must be one of"),
+    ("meta", {"dataset": "fontdigits", "limit": -3, "normal": None}, "meta: limit must be a positive integer"),
+    ("train_config", {"epochs": 1, "batch_size": 0, "lr": 1e-3, "optimizer": "adam", "seed": 0, "device": "cpu",
+                      "eval_batch_size": 1000}, "train_config: TrainConfig: batch_size must be a positive integer"),
+])
+def test_resume_checks_what_the_command_line_reads_from_the_checkpoint(first_run, part, value, words, capsys):
+    state = nanoae.load(first_run)
+    state[part] = json.dumps(value)
+    nanoae.save(state, first_run)
+    assert train("vae", "--resume", str(first_run), "--epochs", "2") == 1
+    _, err = last_line(capsys)
+    assert f"{first_run}: {words}" in err and err.count("\n") == 1

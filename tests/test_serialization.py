@@ -1,6 +1,10 @@
 """Saving and loading: nested round trips, atomic writes, and clear refusals
-(pickled objects, truncated or foreign files, missing files)."""
+(pickled objects, truncated or foreign files, missing files, and hostile files
+built by hand: lying headers and sizes, duplicate and clashing names)."""
+import io
 import os
+import struct
+import zipfile
 
 import numpy as np
 import pytest
@@ -142,3 +146,114 @@ def test_loading_a_missing_file_raises_file_not_found_error_naming_it(tmp_path):
     path = tmp_path / "nowhere.npz"
     with pytest.raises(FileNotFoundError, match="nowhere.npz"):
         serialization.load(path)
+
+
+def test_saving_something_other_than_a_dict_raises_type_error(tmp_path):
+    with pytest.raises(TypeError, match=r"state must be a dict \(of arrays, tensors, numbers, strings or dicts "
+                                        r"of them\), got list"):
+        nanoae.save([1, 2], tmp_path / "a.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_compressed_and_fortran_ordered_members_load(tmp_path):
+    fortran = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    np.savez_compressed(tmp_path / "a.npz", fortran=fortran, text=np.array("vae"), big=np.zeros(100_000))
+    loaded = nanoae.load(tmp_path / "a.npz")
+    np.testing.assert_array_equal(loaded["fortran"], fortran)
+    assert loaded["text"] == "vae" and loaded["big"].shape == (100_000,) and not loaded["big"].any()
+
+
+# --- hostile .npz files, built by hand --------------------------------------------------
+
+def npy_bytes(array):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array))
+    return buffer.getvalue()
+
+
+def npy_claiming(shape, data=b"\0" * 8):
+    """A .npy file whose header claims ``shape`` of float64 but which holds only ``data``."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + data
+
+
+def npy_with_header(header):
+    """A .npy file (format 1.0) with ``header`` as its header text, whatever it says."""
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1")
+
+
+def write_zip(path, members, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, content in members:
+            archive.writestr(name, content)
+
+
+def claim_size_in_directory(path, size):
+    """Overwrite the uncompressed size that the zip's central directory gives its (one) member."""
+    content = bytearray(path.read_bytes())
+    entry = content.index(b"PK\x01\x02")            # the central directory's entry for the member
+    content[entry + 24:entry + 28] = struct.pack("<I", size)
+    path.write_bytes(bytes(content))
+
+
+HOSTILE = [
+    ("header-claiming-1e12-elements", [("a.npy", npy_claiming((10**12,)))], zipfile.ZIP_STORED,
+     "'a.npy' has a header claiming shape (1000000000000,) of float64 (8000000000000 bytes), "
+     "but holds 8 bytes of data"),
+    ("compressed-header-claiming-1e12-elements", [("a.npy", npy_claiming((10**12,)))], zipfile.ZIP_DEFLATED,
+     "'a.npy' has a header claiming shape (1000000000000,)"),
+    ("header-claiming-fewer-bytes-than-held", [("a.npy", npy_claiming((1,), b"\0" * 16))], zipfile.ZIP_STORED,
+     "claiming shape (1,) of float64 (8 bytes), but holds 16 bytes of data"),
+    ("negative-shape", [("a.npy", npy_claiming((-1,)))], zipfile.ZIP_STORED, "shape (-1,) of float64 describes no"),
+    ("header-nested-too-deeply", [("a.npy", npy_with_header("-" * 9000 + "1\n"))], zipfile.ZIP_STORED,
+     "'a.npy' has no valid .npy header"),
+    ("header-of-python-2", [("a.npy", npy_with_header("[" * 10 + "\n"))], zipfile.ZIP_STORED,
+     "'a.npy' has no valid .npy header"),
+    ("duplicate-member", [("a.npy", npy_bytes([1.0])), ("a.npy", npy_bytes([2.0]))], zipfile.ZIP_STORED,
+     "'a.npy' appears 2 times"),
+    ("clashing-keys", [("a.npy", npy_bytes(1)), ("a/b.npy", npy_bytes(2))], zipfile.ZIP_STORED,
+     "holds both 'a' and 'a/b'"),
+    ("clashing-keys-deeper-first", [("a/b/c.npy", npy_bytes(1)), ("a/b.npy", npy_bytes(2))], zipfile.ZIP_STORED,
+     "holds both 'a/b' and 'a/b/c'"),
+    ("not-a-npy-member", [("a.npy", npy_bytes(1)), ("readme.txt", b"hello")], zipfile.ZIP_STORED,
+     "'readme.txt' is not an array"),
+    ("bzip2-member", [("a.npy", npy_bytes(1))], zipfile.ZIP_BZIP2, "uses zip compression method 12"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+@pytest.mark.parametrize("members, compression, message", [pytest.param(*case[1:], id=case[0]) for case in HOSTILE])
+def test_a_hostile_npz_file_raises_value_error_naming_the_file_and_the_member(tmp_path, members, compression,
+                                                                             message):
+    path = tmp_path / "hostile.npz"
+    write_zip(path, members, compression)
+    with pytest.raises(ValueError) as error:
+        nanoae.load(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+@pytest.mark.parametrize("compression, message", [
+    (zipfile.ZIP_STORED, "'a.npy' is stored uncompressed in 136 bytes, but the directory says it has 4000000128"),
+    (zipfile.ZIP_DEFLATED, "'a.npy' cannot expand from"),
+], ids=["stored", "deflated"])
+def test_a_zip_directory_claiming_a_size_the_file_cannot_hold_is_refused_before_reading(tmp_path, compression,
+                                                                                       message):
+    """The header and the directory agree (500 million float64), but the file holds a few bytes."""
+    path = tmp_path / "hostile.npz"
+    write_zip(path, [("a.npy", npy_claiming((500_000_000,)))], compression)
+    claim_size_in_directory(path, 128 + 8 * 500_000_000)
+    with pytest.raises(ValueError) as error:
+        nanoae.load(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_a_member_cut_short_inside_a_valid_zip_is_refused(tmp_path):
+    path = tmp_path / "a.npz"
+    nanoae.save({"a": np.arange(1000.0)}, path)
+    with zipfile.ZipFile(path) as archive:
+        content = archive.read("a.npy")
+    write_zip(path, [("a.npy", content[:-8])])
+    with pytest.raises(ValueError, match=r"'a.npy' has a header claiming shape \(1000,\)") as error:
+        nanoae.load(path)
+    assert str(path) in str(error.value)

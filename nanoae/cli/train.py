@@ -16,7 +16,7 @@ import os
 import warnings
 
 from nanoae import plot, runs
-from nanoae.checkpoint import CHECKPOINT, HISTORY_FILES, load_checkpoint
+from nanoae.checkpoint import CHECKPOINT, HISTORY_FILES, CheckpointError, load_checkpoint
 from nanoae.cli.arguments import (HelpFormatter, add_device, class_list, dest, fraction, layer_sizes,
                                       non_negative_int, options_given, positive)
 from nanoae.data import DATASETS, load_splits
@@ -149,7 +149,11 @@ def plan_resumed_run(args):
     state = load_checkpoint(args.resume)
     if state["model_name"] != args.model:
         raise ValueError(f"{args.resume} holds a {state['model_name']!r} model, not {args.model!r}")
-    saved = TrainConfig(**state["train_config"])
+    check_meta(state["meta"], args.resume)
+    try:
+        saved = TrainConfig(**state["train_config"])
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{args.resume}: train_config: {e}") from None
     config = dataclasses.replace(saved, **{field: getattr(args, dest(flag)) for flag, field in
                                            TRAIN_CONFIG_OPTIONS.items() if getattr(args, dest(flag)) is not None})
     if state["epoch"] >= config.epochs:
@@ -163,6 +167,23 @@ def plan_resumed_run(args):
     model_config = MODELS[args.model].config_class(**state["model_config"])
     out = args.out or os.path.dirname(args.resume) or "."
     return Plan(model_config, config, state["meta"], out, resume=args.resume)
+
+
+def check_meta(meta, path):
+    """The data a command-line run was trained on, as its checkpoint's meta says: checked, as the
+    rest of the checkpoint is (a CheckpointError naming the file and the field)."""
+    problems = []
+    if meta.get("dataset") not in DATASETS:
+        problems.append(f"dataset must be one of {', '.join(DATASETS)}, got {meta.get('dataset')!r}")
+    limit = meta.get("limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        problems.append(f"limit must be a positive integer or null, got {limit!r}")
+    normal = meta.get("normal")
+    if normal is not None and (not isinstance(normal, list) or not normal
+                               or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in normal)):
+        problems.append(f"normal must be a list of class labels or null, got {normal!r}")
+    if problems:
+        raise CheckpointError(f"{path}: meta: " + "; ".join(problems) + " (was it written by nanoae train?)")
 
 
 def claim_folder(plan, args):

@@ -150,8 +150,7 @@ class Function:
         """
         for i, (x, before) in enumerate(zip(self.inputs, self._input_states)):
             now = _state(x)
-            changed = (now[0] != before[0] or now[1] is not before[1]
-                       or (before[2] is not None and not backend.same_values(now[2], before[2])))
+            changed = now[0] != before[0] or now[1] is not before[1] or now[2] != before[2]
             if changed:
                 made_by = "a leaf" if x.creator is None else f"made by {type(x.creator).__name__}"
                 raise RuntimeError(

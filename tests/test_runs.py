@@ -201,11 +201,18 @@ def test_beta_for_the_plain_autoencoder_is_refused_like_noise(tmp_path, capsys):
         assert f"{option[0]} does not apply to the 'ae' model" in last_line(capsys)[1]
 
 
+def interruptible():
+    """In the child: SIGINT raises KeyboardInterrupt, even where this test runs in a shell's background job,
+    which starts with SIGINT ignored (Python then never installs its handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_run_keeps_its_last_checkpoint(tmp_path):
     """SIGINT during epoch 2: exit 130, one line, and the checkpoint of epoch 1 loads."""
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "nanoae", "train", "ae", "--epochs", "50", "--limit", "3000",
-                             "--hidden", "64", "--quiet", "--out", str(out)], stderr=subprocess.PIPE, text=True)
+                             "--hidden", "64", "--quiet", "--out", str(out)], stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     deadline = time.time() + 120
     while not (out / "checkpoint.npz").exists() and time.time() < deadline:
         time.sleep(0.05)

@@ -41,9 +41,14 @@ resuming restores them all. The loss is checked after ``train_step`` rather
 than before the update, so a NaN there stops training with the weights of
 that batch already changed (the checkpoint still holds the last good epoch).
 
-Models that change with training time. A model whose behaviour depends on
-how many steps it has taken (the semantic hashing autoencoder's noise ramp)
-defines ``after_step()``; the loop calls it after every update.
+Models that start from the data, or change with training time. Two more
+methods a model may define, and the loop then calls:
+
+- ``start_from_data(train_x)``: once, before the first epoch of a fresh run (not
+  on resume), to set weights from the training data (the semantic hashing
+  autoencoder starts its decoder at the mean image);
+- ``after_step()``: after every update, for a model whose behaviour depends on
+  how many steps it has taken (the semantic hashing autoencoder's noise ramp).
 """
 import dataclasses
 import math
@@ -252,6 +257,8 @@ def fit(model, train_x, test_x=None, config=None, out=None, resume=None, progres
         history = restore_checkpoint(resume, model, optimizer)
         set_learning_rates(optimizer, rates)              # the config's rates hold from here on
         first_epoch = len(history) + 1
+    elif hasattr(model, "start_from_data"):
+        model.start_from_data(train_x)
     train_loader = DataLoader(train_x, batch_size=config.batch_size, shuffle=True, seed=config.seed,
                               device=config.device)
     test_loader = None if test_x is None else DataLoader(test_x, batch_size=config.eval_batch_size,

@@ -206,3 +206,16 @@ def test_init_output_bias_makes_a_blank_decoder_draw_the_mean_image():
         layer.weight.data[...] = 0                                # the decoder's output is now its bias alone
     drawn = model.decode(nanoae.tensor(np.zeros((1, 5), dtype=np.float32))).numpy()[0]
     np.testing.assert_allclose(drawn, x.mean(axis=0), rtol=1e-4)
+
+
+def test_fit_starts_the_decoder_at_the_mean_image_on_a_fresh_run_but_not_on_resume(tmp_path):
+    x = np.random.default_rng(14).random((40, 12)).astype(np.float32)
+    seen = []
+    model = small_model()
+    model.init_output_bias = lambda data: seen.append(data.copy())
+    fit(model, x, config=TrainConfig(epochs=1, batch_size=16), out=tmp_path, progress=False)
+    assert len(seen) == 1 and np.array_equal(seen[0], x)
+    resumed = small_model()
+    resumed.init_output_bias = lambda data: seen.append(data)
+    fit(resumed, x, config=TrainConfig(epochs=2, batch_size=16), resume=tmp_path / "checkpoint.npz", progress=False)
+    assert len(seen) == 1                     # the checkpoint's weights, not a new start, on resume

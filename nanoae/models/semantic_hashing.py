@@ -27,9 +27,10 @@ Starting without noise lets the network first learn a useful code; the noise
 then forces it to binary. The count is not a weight: a run resumed from a
 checkpoint starts the ramp again.
 
-Call ``init_output_bias(train_x)`` before training: it starts the decoder at
-the mean image, so that no code unit is recruited to draw it and stuck "on"
-for every image (see that method).
+Call ``init_output_bias(train_x)`` before training (``nanoae.train.fit`` does,
+through ``start_from_data``): it starts the decoder at the mean image, so that
+no code unit is recruited to draw it and stuck "on" for every image (see that
+method).
 
 Reconstructing (``forward``, ``reconstruct``, ``code``, ``encode``) never adds
 noise, and neither does ``loss`` in eval mode (the test loss of ``fit``).
@@ -90,6 +91,10 @@ class SemanticHashingAutoencoder(Autoencoder):
         bias = self.decoder[-1].bias
         bias.data[...] = backend.to_device(mean, bias.device).astype(bias.dtype)
         return self
+
+    def start_from_data(self, x):
+        """What ``nanoae.train.fit`` calls before a fresh run: :meth:`init_output_bias`."""
+        return self.init_output_bias(x)
 
     def preactivation(self, x):
         """The code units' inputs a, before the sigmoid: (B, latent_dim)."""

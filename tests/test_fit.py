@@ -137,6 +137,7 @@ class InfiniteGradient(VAE):
         return total, terms
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow these runs are about
 def test_an_infinite_gradient_stops_training_before_the_update_naming_the_parameter(tmp_path):
     backend.manual_seed(0)
     model = InfiniteGradient(VAEConfig(**SMALL_VAE), batch=4, batches_per_epoch=7)
@@ -169,6 +170,7 @@ def test_a_nan_test_loss_stops_training_and_keeps_the_last_checkpoint(tmp_path):
     assert len(json.loads((tmp_path / "history.json").read_text())) == 1
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow these runs are about
 def test_weights_made_infinite_by_a_huge_learning_rate_are_named_and_never_saved(tmp_path):
     model = build_model("vae", SMALL_VAE, seed=0)
     with pytest.raises(NonFiniteError, match=r"the weight \S+ was already non-finite: the previous update"):
@@ -177,6 +179,7 @@ def test_weights_made_infinite_by_a_huge_learning_rate_are_named_and_never_saved
     assert not (tmp_path / "checkpoint.npz").exists()           # epoch 1 never finished: nothing was saved
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow these runs are about
 def test_a_run_whose_last_update_breaks_the_weights_is_stopped_before_saving(tmp_path):
     """Without a test set, the weights are checked at the end of each epoch, before the checkpoint."""
     model = build_model("vae", SMALL_VAE, seed=0)

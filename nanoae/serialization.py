@@ -71,9 +71,12 @@ def atomic_write(path, mode="wb", newline=None):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno is not None and not e.filename:   # a full disk, say: name the file
+            raise OSError(e.errno, f"could not write {path} ({e.strerror}); the file that was there is "
+                                   "unchanged") from None
         raise
 
 

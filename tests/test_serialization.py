@@ -257,3 +257,17 @@ def test_a_member_cut_short_inside_a_valid_zip_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"'a.npy' has a header claiming shape \(1000,\)") as error:
         nanoae.load(path)
     assert str(path) in str(error.value)
+
+
+def test_a_write_that_fails_names_the_file_and_leaves_the_old_one(tmp_path, monkeypatch):
+    """A full disk fails the write inside the file system; the message must say which file."""
+    path = tmp_path / "state.npz"
+    nanoae.save({"a": np.arange(3)}, path)
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match=f"could not write {path} \\(No space left on device\\)"):
+        nanoae.save({"a": np.arange(5)}, path)
+    np.testing.assert_array_equal(nanoae.load(path)["a"], np.arange(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["state.npz"]

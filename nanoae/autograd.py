@@ -27,6 +27,7 @@ autograd rather than tensor so that ``nanoae.tensor`` is, as ``torch.tensor``,
 the function that makes a tensor: see ``creation.py``.)
 """
 import contextlib
+import math
 import weakref
 
 from nanoae import backend
@@ -401,6 +402,16 @@ class Tensor:
     def __rmatmul__(self, other): return ops.matmul(other, self)
     def __getitem__(self, index): return ops.getitem(self, index)
 
+    def __abs__(self):
+        """``abs(x)``, the built-in, is ``x.abs()``."""
+        return ops.abs(self)
+
+    def __rpow__(self, base):
+        """``base ** x`` for a number base > 0, computed as e^(x ln base): d/dx base^x = base^x ln base."""
+        if not (isinstance(base, (int, float)) and base > 0):
+            raise ValueError(f"base ** tensor: the base must be a Python number > 0, got {base!r}")
+        return ops.exp(self * math.log(base))
+
     # Comparisons give boolean tensors (masks) outside the graph. `==` is left as
     # identity so that tensors can be kept in sets and dicts.
     def __lt__(self, other): return Tensor(self.data < _data(other))
@@ -416,6 +427,11 @@ class Tensor:
     def relu(self): return ops.relu(self)
     def abs(self): return ops.abs(self)
     def clip(self, low=None, high=None): return ops.clip(self, low, high)
+
+    def pow(self, exponent):
+        """``x.pow(p)`` is ``x ** p``, for a Python number p."""
+        return ops.pow(self, exponent)
+
     def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
     def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
     def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
@@ -423,6 +439,15 @@ class Tensor:
     def reshape(self, *shape): return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
     def transpose(self, *axes):  # x.transpose(1, 0, 2) or x.transpose((1, 0, 2)), as in NumPy
         return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def split(self, split_size_or_sizes, axis=0):
+        """Pieces along ``axis`` of one size or of the sizes listed, as ``torch.split``."""
+        return ops.split(self, split_size_or_sizes, axis)
+
+    def chunk(self, chunks, axis=0):
+        """``chunks`` pieces of equal size along ``axis`` (the last may be smaller), as ``torch.chunk``."""
+        return ops.chunk(self, chunks, axis)
+
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
     def sum_to(self, shape): return ops.sum_to(self, shape)
 

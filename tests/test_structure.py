@@ -52,6 +52,7 @@ FLOORS = {
     "nanoae.gradcheck": 2,
     "nanoae.gradcheck_cases": 2,
     "nanoae.serialization": 2,
+    "nanoae.safetensors": 2,
 
     "nanoae.nn.*": 3,
     "nanoae.data.*": 3,
@@ -64,6 +65,8 @@ FLOORS = {
     "nanoae.checkpoint": 6,
     "nanoae.plot": 6,
     "nanoae.runs": 6,
+    "nanoae.export": 6,
+    "nanoae.interop.*": 6,
 
     "nanoae.train": 7,
 
@@ -439,3 +442,30 @@ def test_no_function_is_longer_than_60_lines():
                     + "\n".join(too_long)
                     + "\nSplit each into smaller steps with names, or add "
                     "'file::name' to LONG_FUNCTIONS with the reason.", pytrace=False)
+
+
+# --- 4. optional dependencies ---------------------------------------------------
+
+# PyTorch is optional (pip install -e ".[torch]"): only the bridge to it and the chapter about
+# it may import it, so that nanoae itself runs and is tested without it.
+MAY_IMPORT_TORCH = ("nanoae.interop", "nanoae.exercises.ch13_pytorch")
+
+
+def top_level_imports_of(path):
+    """The first names of every module ``path`` imports: ``import torch.nn`` -> "torch"."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_the_bridge_to_pytorch_and_its_chapter_import_torch():
+    importers = [module for module, path in find_modules(SOURCE_ROOT, PACKAGE).items()
+                 if "torch" in top_level_imports_of(path)
+                 and not any(module == allowed or module.startswith(allowed + ".") for allowed in MAY_IMPORT_TORCH)]
+    assert not importers, (f"these modules import torch, which is optional: {importers}; "
+                           f"only {', '.join(MAY_IMPORT_TORCH)} may (move the code there)")

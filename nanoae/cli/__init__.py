@@ -9,6 +9,7 @@
     nanoae anomaly runs/ae-normal0/checkpoint.npz      score the test images, ROC and AUC against PCA
     nanoae sample runs/vae/checkpoint.npz    decode draws from the prior
     nanoae reconstruct runs/ae/checkpoint.npz
+    nanoae export runs/vae/checkpoint.npz --to vae.safetensors   the weights, for PyTorch and the model hubs
     nanoae gradcheck                         check every op and loss against finite differences
 
 Every command has --help, which lists its options and their defaults. Every
@@ -17,10 +18,10 @@ error is one line that names its cause, and the exit code says how it went:
 """
 import sys
 
-from nanoae.cli import anomaly, gradcheck, reconstruct, sample, train
+from nanoae.cli import anomaly, export, gradcheck, reconstruct, sample, train
 from nanoae.cli.arguments import HelpFormatter, Parser
 
-COMMANDS = (train, sample, reconstruct, anomaly, gradcheck)
+COMMANDS = (train, sample, reconstruct, anomaly, export, gradcheck)
 
 
 def build_parser():

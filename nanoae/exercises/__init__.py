@@ -22,7 +22,7 @@ every grader passes them and fails planted wrong answers.
 
 | file | chapter |
 | --- | --- |
-| ``ch00_backprop.py`` ... ``ch12_aae.py`` | one file of graders per chapter notebook |
+| ``ch00_backprop.py`` ... ``ch13_pytorch.py`` | one file of graders per chapter notebook |
 """
 import functools
 

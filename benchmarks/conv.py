@@ -1,4 +1,4 @@
-"""How fast is a convolution layer in nanoae, next to a plain-NumPy im2col written here?
+"""How fast is a convolution layer in nanoae, next to a plain-NumPy im2col written here, and PyTorch?
 
 One layer's forward and backward (the output, then the gradients with respect
 to the input, the weight and the bias for a random upstream gradient),
@@ -6,10 +6,10 @@ float32, for the layers of a small MNIST autoencoder:
 
 - encoder: conv 1 -> 16 channels on 28x28 (k=3, stride 1, padding 1),
   conv 16 -> 32 on 14x14 (k=3, stride 2, padding 1, giving 7x7);
-- decoder: transposed conv 32 -> 16 from 7x7 to 14x14 (k=3, stride 2,
-  padding 1, output_padding 1).
+- decoder: transposed conv 32 -> 16 from 7x7 to 14x14 and 16 -> 1 from
+  14x14 to 28x28 (k=3, stride 2, padding 1, output_padding 1).
 
-Two ways, in the same run:
+Two ways, or three where PyTorch is installed, in the same run:
 
 - nanoae: ``F.conv2d`` / ``F.conv_transpose2d`` and ``nanoae.grad``, as a user writes it;
 - plain NumPy: im2col as a textbook writes it, one row per output pixel
@@ -21,13 +21,19 @@ Two ways, in the same run:
   first, one column per output pixel, and so does one matrix product for the
   whole batch on contiguous blocks; which layout is faster depends on the
   layer's sizes.)
+- PyTorch (if ``import torch`` works): ``torch.nn.functional.conv2d`` /
+  ``conv_transpose2d`` (what ``torch.nn.Conv2d`` / ``ConvTranspose2d`` call)
+  and ``torch.autograd.grad`` on the CPU, with the same arrays (shared, not
+  copied) and ``torch.set_num_threads(2)``, the number of cores the figures in
+  the README were taken on.
 
-First both must agree on every output and gradient (to float32 precision);
+First all must agree on every output and gradient (to float32 precision);
 then they are timed in rounds of ``--repeat`` calls, taking turns, so that a
 machine that slows down for a while slows both. The script prints the median
-time per forward+backward and the ratio nanoae / NumPy for each layer.
+time per forward+backward and the ratios nanoae / NumPy and nanoae / PyTorch
+for each layer, and their geometric means over the layers.
 
-    python benchmarks/conv.py [--batch 64] [--rounds 15] [--repeat 5] [--quick]
+    python benchmarks/conv.py [--batch 64] [--rounds 15] [--repeat 5] [--quick] [--no-torch]
 """
 import argparse
 import os
@@ -49,6 +55,7 @@ LAYERS = [
     ("conv 1->16, 28x28, s1", "conv", (1, 16), 28, 3, 1, 1, 0),
     ("conv 16->32, 14x14, s2", "conv", (16, 32), 14, 3, 2, 1, 0),
     ("convT 32->16, 7x7, s2", "transpose", (32, 16), 7, 3, 2, 1, 1),
+    ("convT 16->1, 14x14, s2", "transpose", (16, 1), 14, 3, 2, 1, 1),
 ]
 
 
@@ -126,6 +133,26 @@ def nanoae_layer(kind, x, w, b, gy, s, p, op):
     return y.data, gx.data, gw.data, gb.data
 
 
+def torch_layer(torch, kind, x, w, b, gy, s, p, op):
+    x, w, b = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
+    if kind == "conv":
+        y = torch.nn.functional.conv2d(x, w, b, stride=s, padding=p)
+    else:
+        y = torch.nn.functional.conv_transpose2d(x, w, b, stride=s, padding=p, output_padding=op)
+    gx, gw, gb = torch.autograd.grad(y, [x, w, b], grad_outputs=torch.from_numpy(gy))
+    return tuple(t.detach().numpy() for t in (y, gx, gw, gb))
+
+
+def import_torch(threads):
+    """torch, set to use ``threads`` threads, or None where it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
 def reference_layer(kind, x, w, b, gy, s, p, op):
     return np_conv(x, w, b, gy, s, p) if kind == "conv" else np_conv_transpose(x, w, b, gy, s, p, op)
 
@@ -141,12 +168,12 @@ def make_inputs(kind, channels, h, k, s, p, op, batch, rng):
     return x, w, b, gy
 
 
-def check_agreement(name, ours, theirs):
+def check_agreement(name, ours, theirs, reference):
     """Output, gx, gw and gb agree to float32 precision (relative to the largest entry of each)."""
     for label, a, e in zip(("output", "input gradient", "weight gradient", "bias gradient"), ours, theirs):
-        assert a.shape == e.shape, f"{name}: {label} has shape {a.shape}, reference {e.shape}"
+        assert a.shape == e.shape, f"{name}: {label} has shape {a.shape}, {reference} {e.shape}"
         error = np.abs(a - e).max() / np.abs(e).max()
-        assert error < 1e-5, f"{name}: {label} differs from the NumPy reference (relative error {error:.1e})"
+        assert error < 1e-5, f"{name}: {label} differs from {reference} (relative error {error:.1e})"
 
 
 def timed(fn, repeat):
@@ -162,31 +189,43 @@ def main():
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds of each, taking turns")
     parser.add_argument("--repeat", type=int, default=5, help="forward+backward calls per round")
     parser.add_argument("--quick", action="store_true", help="a smoke run: batch 8, 3 rounds of 1 call")
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is installed")
     parser.add_argument("--default-malloc", action="store_true", help="leave glibc's malloc as it is")
     args = parser.parse_args()
     if args.quick:
         args.batch, args.rounds, args.repeat = 8, 3, 1
     malloc = "default malloc" if args.default_malloc or not keep_freed_memory() else "malloc keeps freed memory"
+    torch = None if args.no_torch else import_torch(args.threads)
+    versus = "NumPy" if torch is None else f"NumPy, PyTorch {torch.__version__} ({args.threads} threads)"
     print(f"conv layer forward+backward, batch {args.batch}, float32; {machine()}; {malloc}; "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; against {versus}")
     rng = np.random.default_rng(0)
-    ratios = []
+    ratios = {"NumPy": [], "PyTorch": []}
     for name, kind, channels, h, k, s, p, op in LAYERS:
         inputs = make_inputs(kind, channels, h, k, s, p, op, args.batch, rng)
         runs = {"nanoae": lambda: nanoae_layer(kind, *inputs, s, p, op),
                 "NumPy": lambda: reference_layer(kind, *inputs, s, p, op)}
-        check_agreement(name, runs["nanoae"](), runs["NumPy"]())
+        if torch is not None:
+            runs["PyTorch"] = lambda: torch_layer(torch, kind, *inputs, s, p, op)
+        ours = runs["nanoae"]()
+        for label in list(runs)[1:]:
+            check_agreement(name, ours, runs[label](), label)
         times = {label: [] for label in runs}
         for r in range(args.rounds):
-            for label in (list(runs) if r % 2 == 0 else reversed(list(runs))):  # neither always goes first
+            order = list(runs)[r % len(runs):] + list(runs)[:r % len(runs)]  # each goes first in turn
+            for label in order:
                 times[label].append(timed(runs[label], args.repeat))
         median = {label: statistics.median(t) for label, t in times.items()}
-        ratios.append(median["nanoae"] / median["NumPy"])
-        print(f"{name:<24} output and gradients agree; median of {args.rounds} rounds: "
-              f"nanoae {median['nanoae'] * 1000:7.2f} ms, NumPy {median['NumPy'] * 1000:7.2f} ms, "
-              f"ratio nanoae / NumPy = {ratios[-1]:.3f}")
-    print(f"all layers: ratio nanoae / NumPy = {statistics.geometric_mean(ratios):.3f} (geometric mean)")
-
+        line = f"{name:<24} agree; median of {args.rounds} rounds:"
+        line += "".join(f" {label} {t * 1000:6.2f} ms," for label, t in median.items())
+        for label in list(runs)[1:]:
+            ratios[label].append(median["nanoae"] / median[label])
+            line += f" nanoae / {label} = {ratios[label][-1]:.3f};"
+        print(line)
+    for label, values in ratios.items():
+        if values:
+            print(f"all layers: ratio nanoae / {label} = {statistics.geometric_mean(values):.3f} (geometric mean)")
 
 if __name__ == "__main__":
     main()

@@ -8,14 +8,28 @@ shape (C_out, C_in, kH, kW), stride s and zero padding p is
 with xpad the input padded by p zeros on each side, and H_out = (H + 2p - kH) // s + 1.
 
 **im2col.** Copy every window of the input into a column:
-``cols[c, i, j, n, a, b] = xpad[n, c, s a + i, s b + j]``. Then the sum above is
+``cols[c, i, j, a, b, n] = xpad[c, s a + i, s b + j, n]``. Then the sum above is
 one matrix product for the whole batch, the weight as a (C_out, C_in kH kW)
-matrix times the columns as a (C_in kH kW, N H_out W_out) matrix, giving
-(C_out, N H_out W_out), which is y with its first two axes swapped. Copying
+matrix times the columns as a (C_in kH kW, H_out W_out N) matrix, giving
+(C_out, H_out W_out N), which is y with the batch axis moved last. Copying
 takes one strided slice per kernel offset (i, j): kH kW slices, each as big as
-the output. (The batch axis comes after the channels so that the columns are
-one matrix and each slice is one contiguous block; the result y is returned
-as a view with the axes swapped back, without a copy.)
+the output.
+
+**The batch axis goes last**, in the columns and in the padded input xpad
+(C, H, W, N), because copying is the slow part and a copy is fast when its
+innermost loop is long and contiguous. In memory, one row of xpad[c] is its
+pixels one after another, each pixel the N numbers of the batch; the slice for
+offset j with stride s = 2 takes every other pixel::
+
+    row s a + i of xpad[c]:  | px j: n = 0..N-1 | px j+1 | px j+2: n = 0..N-1 | px j+3 | ...
+    copied to cols[c, i, j, a]:  | b = 0: n = 0..N-1 |       | b = 1: n = 0..N-1 |
+
+so the slice keeps every run of N batch entries whole, whatever the stride and the number of
+channels; with the batch first, the innermost run would be the W_out pixels of
+one row, s elements apart, only 7 for a 7x7 output. Moving the batch axis costs
+one transposing copy of the input, not k^2 of them. The result y is returned as
+a view with the axes put back in (N, C, H, W) order, without a copy; a following
+conv then reads it batch-last with a plain contiguous copy.
 
 **col2im** goes the other way: it adds each column back onto the window it
 came from. Windows overlap when s < k, so elements get several contributions,
@@ -53,42 +67,41 @@ def pair(value, name, op, minimum):
 
 
 def _window_slices(kernel, stride, out_size):
-    """For each kernel offset (i, j), the slices of the padded input that it meets in every window."""
+    """For each kernel offset (i, j), the slices of the padded input (C, H, W, N) that it meets in every window."""
     (kh, kw), (sh, sw), (ho, wo) = kernel, stride, out_size
     for i in range(kh):
         for j in range(kw):
-            yield i, j, (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh),
-                         slice(j, j + sw * (wo - 1) + 1, sw))
+            yield i, j, (slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
 
 
 def im2col(x, kernel, stride, padding, out_size, xp):
-    """The windows of x (N, C, H, W) as columns: (C, kH, kW, N, H_out, W_out).
+    """The windows of x (N, C, H, W) as columns: (C, kH, kW, H_out, W_out, N).
 
-    cols[c, i, j, n, a, b] = xpad[n, c, s a + i, s b + j], one strided slice per (i, j).
+    cols[c, i, j, a, b, n] = xpad[c, s a + i, s b + j, n], one strided slice per (i, j).
     """
     n, c, h, w = x.shape
     (ph, pw), (kh, kw) = padding, kernel
-    xpad = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=x.dtype)   # channels first, then the batch
-    xpad[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
-    cols = xp.empty((c, kh, kw, n) + tuple(out_size), dtype=x.dtype)
+    xpad = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)   # the batch last
+    xpad[:, ph:ph + h, pw:pw + w] = x.transpose(1, 2, 3, 0)
+    cols = xp.empty((c, kh, kw) + tuple(out_size) + (n,), dtype=x.dtype)
     for i, j, window in _window_slices(kernel, stride, out_size):
         cols[:, i, j] = xpad[window]
     return cols
 
 
 def col2im(cols, size, stride, padding, xp):
-    """Add the columns (C, kH, kW, N, H_in, W_in) back onto their windows: an image (N, C, H, W).
+    """Add the columns (C, kH, kW, H_in, W_in, N) back onto their windows: an image (N, C, H, W).
 
     The adjoint of :func:`im2col`: an element of the image receives the sum of
     every column entry that was copied from it; padding is cut off at the end.
-    The image is a view of a (C, N, H, W) array with its first two axes swapped.
+    The image is a view of a (C, H, W, N) array with the batch axis moved first.
     """
-    c, kh, kw, n, hi, wi = cols.shape
+    c, kh, kw, hi, wi, n = cols.shape
     (h, w), (ph, pw) = size, padding
-    out = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
     for i, j, window in _window_slices((kh, kw), stride, (hi, wi)):
         out[window] += cols[:, i, j]
-    return out[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+    return out[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
 
 
 def _unreached(x_shape, kernel, stride, padding, y_shape):
@@ -119,9 +132,9 @@ class Conv2d(Function):
     def forward(self, x, weight, bias=None):
         n, c_out = x.shape[0], weight.shape[0]
         out_size = conv2d_output_size(x.shape[2:], weight.shape[2:], self.stride, self.padding)
-        cols = im2col(x, weight.shape[2:], self.stride, self.padding, out_size, self.xp)  # (C_in, kH, kW, N, Ho, Wo)
-        y = weight.reshape(c_out, -1) @ cols.reshape(-1, n * out_size[0] * out_size[1])  # (C_out, N Ho Wo)
-        y = y.reshape((c_out, n) + out_size).transpose(1, 0, 2, 3)              # (N, C_out, Ho, Wo)
+        cols = im2col(x, weight.shape[2:], self.stride, self.padding, out_size, self.xp)  # (C_in, kH, kW, Ho, Wo, N)
+        y = weight.reshape(c_out, -1) @ cols.reshape(-1, out_size[0] * out_size[1] * n)  # (C_out, Ho Wo N)
+        y = y.reshape((c_out,) + out_size + (n,)).transpose(3, 0, 1, 2)          # (N, C_out, Ho, Wo)
         if bias is not None:
             y += bias.reshape(-1, 1, 1)
         return y
@@ -165,9 +178,9 @@ class ConvTranspose2d(Function):
         n, c_in, h, w = x.shape
         _, c_out, kh, kw = weight.shape
         out_size = conv_transpose2d_output_size((h, w), (kh, kw), self.stride, self.padding, self.output_padding)
-        x_rows = x.transpose(1, 0, 2, 3).reshape(c_in, n * h * w)                 # (C_in, N H W)
-        cols = weight.reshape(c_in, -1).T @ x_rows                                 # (C_out kH kW, N H W)
-        y = col2im(cols.reshape(c_out, kh, kw, n, h, w), out_size, self.stride, self.padding, self.xp)
+        x_rows = x.transpose(1, 2, 3, 0).reshape(c_in, h * w * n)                 # (C_in, H W N)
+        cols = weight.reshape(c_in, -1).T @ x_rows                                 # (C_out kH kW, H W N)
+        y = col2im(cols.reshape(c_out, kh, kw, h, w, n), out_size, self.stride, self.padding, self.xp)
         if bias is not None:
             y += bias.reshape(-1, 1, 1)
         return y
@@ -205,8 +218,8 @@ class Conv2dWeightGrad(Function):
     def forward(self, x, gy):
         c_in, c_out = x.shape[1], gy.shape[1]
         cols = im2col(x, self.kernel, self.stride, self.padding, gy.shape[2:], self.xp)
-        cols = cols.reshape(-1, gy.size // c_out)                                # (C_in kH kW, N Ho Wo)
-        gy_rows = gy.transpose(1, 0, 2, 3).reshape(c_out, -1)                    # (C_out, N Ho Wo)
+        cols = cols.reshape(-1, gy.size // c_out)                                # (C_in kH kW, Ho Wo N)
+        gy_rows = gy.transpose(1, 2, 3, 0).reshape(c_out, -1)                    # (C_out, Ho Wo N)
         return (gy_rows @ cols.T).reshape((c_out, c_in) + self.kernel)
 
     def backward(self, ggw):
@@ -239,9 +252,9 @@ class MaxPool2d(Function):
     def forward(self, x):
         xp = self.xp
         out_size = conv2d_output_size(x.shape[2:], self.kernel, self.stride, (0, 0))
-        windows = im2col(x, self.kernel, self.stride, (0, 0), out_size, xp)      # (C, kH, kW, N, Ho, Wo)
-        windows = windows.reshape((x.shape[1], -1, x.shape[0]) + out_size)       # (C, kH kW, N, Ho, Wo)
-        first = windows.argmax(axis=1).transpose(1, 0, 2, 3)                     # first maximum: (N, C, Ho, Wo)
+        windows = im2col(x, self.kernel, self.stride, (0, 0), out_size, xp)      # (C, kH, kW, Ho, Wo, N)
+        windows = windows.reshape((x.shape[1], -1) + out_size + (x.shape[0],))   # (C, kH kW, Ho, Wo, N)
+        first = windows.argmax(axis=1).transpose(3, 0, 1, 2)                     # first maximum: (N, C, Ho, Wo)
         # Where each maximum is in x: row s a + i and column s b + j for offset (i, j) = divmod(first, kW).
         i, j = first // self.kernel[1], first % self.kernel[1]
         rows = self.stride[0] * xp.arange(out_size[0]).reshape(-1, 1) + i

@@ -39,7 +39,6 @@ import reprlib
 import types
 import typing
 
-import numpy
 
 from nanoae import backend
 from nanoae.autograd import ShapeError
@@ -224,7 +223,7 @@ def _check_model_part(state, path):
     if not isinstance(weights, dict):
         raise CheckpointError(f"{path}: model must be the weights, a group of arrays, got {_describe(weights)}")
     for weight_name, weight in weights.items():
-        if not (isinstance(weight, numpy.ndarray) and weight.dtype.kind == "f"):
+        if not (backend.is_array(weight) and weight.dtype.kind == "f"):
             raise CheckpointError(f"{path}: model/{weight_name} must be an array of floats, got {_describe(weight)}")
 
 
@@ -329,6 +328,6 @@ def _check_optimizer_part(state, path):
 
 def _describe(value):
     """A value from a checkpoint, short enough for an error message."""
-    if isinstance(value, numpy.ndarray):
+    if backend.is_array(value):
         return f"an array of shape {value.shape} ({value.dtype})"
     return reprlib.repr(value)

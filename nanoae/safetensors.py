@@ -42,11 +42,11 @@ import reprlib
 import struct
 import typing
 
-import numpy
-
 from nanoae import backend
 from nanoae.autograd import Tensor
 from nanoae.serialization import atomic_write
+
+xp = backend.array_module_for("cpu")   # files are read and written through the CPU: NumPy
 
 METADATA = "__metadata__"
 LENGTH = struct.Struct("<Q")         # the header's length N: an 8-byte little-endian unsigned integer
@@ -56,23 +56,23 @@ MAX_HEADER_BYTES = 100_000_000
 # The element types, by the names the format gives them, each with the NumPy dtype of its bytes.
 # Listed in the reference writer's order, from the smallest item to the largest.
 DTYPES = {
-    "BOOL": numpy.dtype("bool"),
-    "U8": numpy.dtype("uint8"),
-    "I8": numpy.dtype("int8"),
-    "I16": numpy.dtype("<i2"),
-    "U16": numpy.dtype("<u2"),
-    "F16": numpy.dtype("<f2"),
-    "I32": numpy.dtype("<i4"),
-    "U32": numpy.dtype("<u4"),
-    "F32": numpy.dtype("<f4"),
-    "F64": numpy.dtype("<f8"),
-    "I64": numpy.dtype("<i8"),
-    "U64": numpy.dtype("<u8"),
+    "BOOL": xp.dtype("bool"),
+    "U8": xp.dtype("uint8"),
+    "I8": xp.dtype("int8"),
+    "I16": xp.dtype("<i2"),
+    "U16": xp.dtype("<u2"),
+    "F16": xp.dtype("<f2"),
+    "I32": xp.dtype("<i4"),
+    "U32": xp.dtype("<u4"),
+    "F32": xp.dtype("<f4"),
+    "F64": xp.dtype("<f8"),
+    "I64": xp.dtype("<i8"),
+    "U64": xp.dtype("<u8"),
 }
 CODES = {dtype: code for code, dtype in DTYPES.items()}
 # bfloat16 (BF16), common in hub models, has no NumPy dtype: its 2-byte items are read
 # as uint16 and widened to float32, which holds every bfloat16 exactly (see _bfloat16_to_float32).
-READ_AS = {**DTYPES, "BF16": numpy.dtype("<u2")}
+READ_AS = {**DTYPES, "BF16": xp.dtype("<u2")}
 
 
 # --- writing -------------------------------------------------------------------------
@@ -264,8 +264,8 @@ def _check_layout(entries, data_size, path):
 def _read_tensor(f, entry, path):
     """One tensor's bytes from the file (positioned at its start) as an array of its dtype and shape.
     Safe to allocate: _check_layout has checked that its bytes are in the file."""
-    array = numpy.empty(math.prod(entry.shape), READ_AS[entry.dtype])     # flat, so any shape's bytes fit
-    if f.readinto(array.view(numpy.uint8)) != array.nbytes:
+    array = xp.empty(math.prod(entry.shape), READ_AS[entry.dtype])     # flat, so any shape's bytes fit
+    if f.readinto(array.view(xp.uint8)) != array.nbytes:
         _refuse(path, f"is truncated in tensor {entry.name!r}")             # the file shrank while being read
     try:
         array = array.reshape(entry.shape)

@@ -141,6 +141,9 @@ def test_get_and_set_rng_state_round_trip():
 ROOT = Path(nanoae.__file__).parent
 MODULES_THAT_FOLLOW_THEIR_INPUTS = sorted((ROOT / "ops").glob("*.py")) + [
     ROOT / name for name in ("autograd.py", "optim.py", "functional.py", "creation.py")] + sorted((ROOT / "nn").glob("*.py"))
+# Files, checkpoints and the bridge work on the CPU's arrays: they ask backend for that module too.
+MODULES_ON_THE_CPU = [ROOT / name for name in ("checkpoint.py", "safetensors.py", "export.py", "runs.py", "train.py")] \
+    + sorted((ROOT / "interop").glob("*.py"))
 
 
 def array_module_imports(source):
@@ -163,7 +166,8 @@ def test_array_module_imports_flags_numpy_and_cupy_imports():
     assert array_module_imports("import math\nfrom nanoae import backend\nfrom . import numpy_like") == []
 
 
-@pytest.mark.parametrize("path", MODULES_THAT_FOLLOW_THEIR_INPUTS, ids=lambda p: p.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize("path", MODULES_THAT_FOLLOW_THEIR_INPUTS + MODULES_ON_THE_CPU,
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_module_takes_its_array_module_from_its_inputs(path):
     assert path.exists(), f"{path} is missing"
     assert array_module_imports(path.read_text()) == [], (

@@ -10,10 +10,10 @@ Where the nanoae loss draws noise, the mirror's ``loss`` takes it as an
 argument (``x_tilde``, ``z_prior``, ``eps``) and draws it from torch's
 generator only when it is left out.
 """
-import numpy
 import torch
 import torch.nn.functional as F
 
+from nanoae import backend
 from nanoae.models.aae import mixture_means
 
 
@@ -177,7 +177,8 @@ class AdversarialAutoencoder(Autoencoder):
         c, w = self.config, self.decoder[0].weight
         z = torch.randn(n, c.latent_dim, dtype=w.dtype, device=w.device)
         if c.prior == "mixture":
-            means = mixture_means(c.num_components, c.mixture_radius, c.latent_dim, numpy)   # (K, latent_dim)
+            # The same means as nanoae's, computed as nanoae computes them (on the CPU, in float64).
+            means = mixture_means(c.num_components, c.mixture_radius, c.latent_dim, backend.array_module_for("cpu"))
             component = torch.randint(c.num_components, (n,), device=w.device)
             z = torch.as_tensor(means, dtype=w.dtype, device=w.device)[component] + c.mixture_std * z
         return z

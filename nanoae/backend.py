@@ -166,12 +166,12 @@ def check_fits_in_memory(shape, dtype, what):
     device = default_device()
     free = memory_available(device)
     if nbytes > free:
-        raise MemoryError(f"{what} would take {_size(nbytes)}, more than the {_size(free)} of memory "
+        raise MemoryError(f"{what} would take {readable_size(nbytes)}, more than the {readable_size(free)} of memory "
                           f"free on the {device.upper()}")
 
 
-def _size(nbytes):
-    """1.5e9 -> '1.4 GiB'."""
+def readable_size(nbytes):
+    """A number of bytes as people read it: 812 -> '812 bytes', 1.5e9 -> '1.4 GiB' (powers of 1024)."""
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
         if nbytes < 1024 or unit == "TiB":
             return f"{nbytes:.1f} {unit}" if unit != "bytes" else f"{nbytes} bytes"

@@ -136,27 +136,31 @@ def train_epoch(model, optimizer, loader, epoch, progress=True):
     for batch, x in enumerate(bar, start=1):
         where = f"at epoch {epoch}, batch {batch} of {len(loader)}"
         if phased:  # the model steps its own optimizers (a dict); the losses can only be checked afterwards
-            total, terms = model.train_step(x, optimizer)
-            check_losses(model, total, terms, where, "training stopped after this batch's updates")
+            values = loss_values(*model.train_step(x, optimizer))
+            check_losses(model, values, where, "training stopped after this batch's updates")
         else:
             optimizer.zero_grad()
             total, terms = model.loss(x)
-            check_losses(model, total, terms, where, "training stopped before this update")
+            values = loss_values(total, terms)
+            check_losses(model, values, where, "training stopped before this update")
             total.backward()
             check_gradients(model, where)
             optimizer.step()
         if hasattr(model, "after_step"):
             model.after_step()
-        value = total.item()
-        means.add(value, terms, len(x))
-        bar.set_postfix(loss=f"{value:.4g}", refresh=False)  # redrawn at the bar's own pace
+        means.add(values, len(x))
+        bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)  # redrawn at the bar's own pace
     return means.result()
 
 
-def check_losses(model, total, terms, where, what_happened):
-    """A NonFiniteError if the loss or one of its terms is not finite, naming the weight to blame
-    when the last update already made one non-finite."""
-    values = {"total": total.item(), **{name: t.item() for name, t in terms.items()}}
+def loss_values(total, terms):
+    """{"total": ..., term: ...} as Python numbers, each read from its tensor once (on a GPU, a read is a wait)."""
+    return {"total": total.item(), **{name: t.item() for name, t in terms.items()}}
+
+
+def check_losses(model, values, where, what_happened):
+    """A NonFiniteError if the loss or one of its terms (``values``, from :func:`loss_values`) is not
+    finite, naming the weight to blame when the last update already made one non-finite."""
     bad = {name: v for name, v in values.items() if not math.isfinite(v)}
     if not bad:
         return
@@ -197,8 +201,7 @@ def evaluate(model, loader, epoch=None):
     means = Means()
     with no_grad():
         for x in loader:
-            total, terms = model.loss(x)
-            means.add(total.item(), terms, len(x))
+            means.add(loss_values(*model.loss(x)), len(x))
     model.train()
     result = means.result()
     bad = {name: v for name, v in result.items() if not math.isfinite(v)}
@@ -218,8 +221,9 @@ class Means:
     def __init__(self):
         self.sums, self.count = {}, 0
 
-    def add(self, total, terms, n):
-        for name, value in {"total": total, **{k: t.item() for k, t in terms.items()}}.items():
+    def add(self, values, n):
+        """``values``: the batch's {"total": ..., term: ...} (:func:`loss_values`); n: its size."""
+        for name, value in values.items():
             self.sums[name] = self.sums.get(name, 0.0) + value * n
         self.count += n
 

@@ -11,6 +11,7 @@ An existing file is replaced only with ``--overwrite``.
 import argparse
 import os
 
+from nanoae import backend
 from nanoae.checkpoint import model_from_checkpoint
 from nanoae.cli.arguments import HelpFormatter
 from nanoae.export import WRITERS, export_model
@@ -43,15 +44,6 @@ def run(args):
     if os.path.dirname(args.to):
         os.makedirs(os.path.dirname(args.to), exist_ok=True)
     export_model(model, args.to)
-    print(f"wrote {args.to} ({len(model.state_dict())} tensors, {readable_size(os.path.getsize(args.to))})")
+    print(f"wrote {args.to} ({len(model.state_dict())} tensors, {backend.readable_size(os.path.getsize(args.to))})")
     return 0
 
-
-def readable_size(nbytes):
-    """A file's size as people read it: 812 bytes, 105.3 kB, 2.4 MB (powers of 1000)."""
-    if nbytes < 1000:
-        return f"{nbytes} bytes"
-    for unit in ("kB", "MB", "GB"):
-        nbytes /= 1000
-        if nbytes < 1000 or unit == "GB":
-            return f"{nbytes:.1f} {unit}"

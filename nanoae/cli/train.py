@@ -68,7 +68,7 @@ HONOURED_ON_RESUME = ("--epochs", "--out", "--device", "--lr", "--batch-size", "
 REFUSED_ON_RESUME = ("--dataset", "--seed", "--limit", "--normal", "--overwrite",
                      *(option.flag for option in MODEL_OPTIONS))
 # The TrainConfig fields that options set, by option.
-TRAIN_CONFIG_OPTIONS = {"--epochs": "epochs", "--batch-size": "batch_size", "--lr": "lr", "--seed": "seed",
+TRAIN_CONFIG_OPTIONS = {"--epochs": "epochs", "--lr": "lr", "--batch-size": "batch_size", "--seed": "seed",
                         "--device": "device"}
 
 
@@ -133,9 +133,14 @@ def model_config_from_args(args):
     return cls(**changes)
 
 
+def train_config_given(args):
+    """The TrainConfig fields set on the command line, {field: value}."""
+    return {field: getattr(args, dest(flag)) for flag, field in TRAIN_CONFIG_OPTIONS.items()
+            if getattr(args, dest(flag)) is not None}
+
+
 def plan_fresh_run(args):
-    given = {field: getattr(args, dest(flag)) for flag, field in TRAIN_CONFIG_OPTIONS.items()
-             if getattr(args, dest(flag)) is not None}
+    given = train_config_given(args)
     meta = {"dataset": args.dataset or DEFAULT_DATASET, "limit": args.limit, "normal": args.normal}
     return Plan(model_config_from_args(args), TrainConfig(**given), meta, args.out)
 
@@ -154,14 +159,14 @@ def plan_resumed_run(args):
         saved = TrainConfig(**state["train_config"])
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"{args.resume}: train_config: {e}") from None
-    config = dataclasses.replace(saved, **{field: getattr(args, dest(flag)) for flag, field in
-                                           TRAIN_CONFIG_OPTIONS.items() if getattr(args, dest(flag)) is not None})
+    given = train_config_given(args)          # the refused --seed is not among them
+    config = dataclasses.replace(saved, **given)
     if state["epoch"] >= config.epochs:
         print(f"nothing to do: {args.resume} is at epoch {state['epoch']} already; ask for more epochs with "
               f"--epochs N (N > {state['epoch']}). Nothing was written.")
         return None
-    changes = [f"{field} {getattr(saved, field)} -> {getattr(config, field)}"
-               for field in ("lr", "batch_size", "device") if getattr(saved, field) != getattr(config, field)]
+    changes = [f"{field} {getattr(saved, field)} -> {value}" for field, value in given.items()
+               if field != "epochs" and getattr(saved, field) != value]     # epochs is the goal, not a change
     if changes:
         print("resuming with " + ", ".join(changes))
     model_config = MODELS[args.model].config_class(**state["model_config"])

@@ -263,7 +263,30 @@ class Tensor:
     ``creator`` is the Function that made it (None for a leaf).
     """
 
-    __array_ufunc__ = None  # `ndarray * tensor` defers to Tensor.__rmul__ instead of looping
+    # --- NumPy meets a Tensor ------------------------------------------------------
+    # `ndarray * tensor` asks NumPy first, and NumPy hands the ufunc to __array_ufunc__:
+    # the arithmetic operators are sent back to the Tensor's own (reflected) method, so
+    # the result is a Tensor in the graph. Any other NumPy function (np.exp, np.sum, ...)
+    # would see a plain object and lose the graph: it stops with a hint instead.
+    _NUMPY_OPERATORS = {  # ufunc name -> (method when the Tensor is first, when it is second)
+        "add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"),
+        "multiply": ("__mul__", "__rmul__"), "divide": ("__truediv__", "__rtruediv__"),
+        "power": ("__pow__", "__rpow__"), "matmul": ("__matmul__", "__rmatmul__"),
+        "less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"),
+        "greater": ("__gt__", "__lt__"), "greater_equal": ("__ge__", "__le__"),
+    }
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        methods = self._NUMPY_OPERATORS.get(ufunc.__name__)
+        if method == "__call__" and methods and len(inputs) == 2 and not kwargs:
+            first, second = inputs
+            if isinstance(first, Tensor):
+                return getattr(first, methods[0])(second)
+            return getattr(second, methods[1])(first)
+        raise TypeError(_numpy_hint(f"np.{ufunc.__name__}"))
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise TypeError(_numpy_hint(f"np.{func.__name__}"))
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
@@ -464,6 +487,13 @@ class Tensor:
 
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def _numpy_hint(function):
+    """The error for a NumPy function given a Tensor: it would compute outside the graph."""
+    return (f"{function} was given a nanoae Tensor: NumPy's functions work on arrays and know nothing of "
+            f"the graph, so no gradient could flow back. Use the Tensor's own method (e.g. x.exp(), "
+            f"x.sum(axis=1), x.reshape(...)) or nanoae.functional; for the plain numbers, use x.data")
 
 
 # The ops are built on Tensor and Function above, so they are imported after them.

@@ -221,3 +221,28 @@ def test_an_operand_that_is_no_number_or_array_is_a_type_error_naming_the_op(oth
         x + other
     with pytest.raises(TypeError, match=r"Mul: an input is"):
         other * x
+
+
+# --- NumPy functions given a Tensor ----------------------------------------------------
+
+@pytest.mark.parametrize("call, name", [
+    (lambda x: np.exp(x), "np.exp"), (lambda x: np.sum(x, axis=1), "np.sum"),
+    (lambda x: np.concatenate([x, x]), "np.concatenate"), (lambda x: np.maximum(x, 0), "np.maximum"),
+    (lambda x: np.tanh(x), "np.tanh")])
+def test_a_numpy_function_given_a_tensor_says_what_to_use_instead(call, name):
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    with pytest.raises(TypeError, match=name) as error:
+        call(x)
+    assert "x.exp()" in str(error.value) and "nanoae.functional" in str(error.value)
+
+
+def test_array_operators_with_a_tensor_on_the_right_stay_in_the_graph():
+    rng = np.random.default_rng(1)
+    a, x = rng.standard_normal((2, 3)), Tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    g = rng.standard_normal((2, 3))
+    out = a * x + a - x / (a * a + 1) + (a @ x.T).sum() - a
+    out.backward(Tensor(g))
+    expected = g * (a - 1 / (a * a + 1)) + (a.T @ np.ones((2, 2))).T * g.sum()  # d/dx of each term
+    assert isinstance(out, Tensor) and out.creator is not None
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+    assert np.array_equal((a < x).data, a < x.data) and np.array_equal((a >= x).data, a >= x.data)

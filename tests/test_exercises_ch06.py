@@ -6,6 +6,8 @@ and its FAIL line must name the mistake.
 """
 import numpy as np
 
+import nanoae
+from nanoae import functional as F
 from nanoae.exercises import ch06_vae as graders
 from grading_asserts import assert_fails_naming
 
@@ -107,7 +109,7 @@ def test_reparameterize_grader_fails_a_std_cut_off_from_the_graph():
 
 def test_kl_grad_grader_fails_a_missing_batch_mean():
     assert_fails_naming(graders.grade_gaussian_kl_grad(lambda mu, log_var: (mu, (np.exp(log_var) - 1) / 2)),
-                        "B times too large", "gradcheck failed")
+                        "B times too large", "relative error")
 
 
 def test_kl_grad_grader_fails_a_missing_half_in_the_log_var_derivative():
@@ -142,3 +144,23 @@ def test_kl_grad_grader_fails_swapped_derivatives():
 
 def test_kl_grad_grader_fails_a_single_array():
     assert_fails_naming(graders.grade_gaussian_kl_grad(lambda mu, log_var: mu / len(mu)), "return a pair")
+
+
+# --- the library call that does the exercise does not pass it -------------------------------------
+
+def test_kl_grader_fails_the_library_kl():
+    assert_fails_naming(graders.grade_gaussian_kl(
+        lambda mu, log_var: F.gaussian_kl(mu, log_var, reduction="sum") / len(mu)), "calls nanoae.functional.gaussian_kl")
+
+
+def test_reparameterize_grader_fails_the_library_reparameterize():
+    assert_fails_naming(graders.grade_reparameterize(F.reparameterize), "calls nanoae.functional.reparameterize")
+
+
+def test_kl_grad_grader_fails_a_gradient_taken_by_autograd():
+    def by_autograd(mu, log_var):
+        mu, log_var = nanoae.Tensor(mu, requires_grad=True), nanoae.Tensor(log_var, requires_grad=True)
+        kl = (0.5 * (mu * mu + log_var.exp() - 1 - log_var)).sum() / len(mu)
+        kl.backward()
+        return mu.grad.data, log_var.grad.data
+    assert_fails_naming(graders.grade_gaussian_kl_grad(by_autograd), "calls nanoae.autograd.Tensor.backward")

@@ -1,162 +1,137 @@
 """Graders for chapter 06, the variational autoencoder.
 
-Notation: a batch of B Gaussians q(z | x_b) = N(mu_b, diag(exp(log_var_b))) over
-J latent dimensions; ``mu`` and ``log_var`` are (B, J); ``log_var`` is the log of
-the VARIANCE, so the standard deviation is exp(log_var / 2). The KL term of the
-VAE's loss, summed over the latent dimensions and averaged over the batch:
-
-    KL = 1/B sum_b sum_j 1/2 (mu_bj^2 + exp(log_var_bj) - 1 - log_var_bj)
+``mu`` and ``log_var`` are (B, J): a batch of B Gaussians over J latent
+dimensions; ``log_var`` is the log of the VARIANCE.
 
 | exercise | what the student writes | checked by |
 | --- | --- | --- |
-| ``gaussian_kl(mu, log_var)`` | KL above, a scalar Tensor | the general KL of two Gaussians, log(s2/s1) + (s1^2 + (m1 - m2)^2) / (2 s2^2) - 1/2; gradcheck |
-| ``reparameterize(mu, log_var, eps)`` | z = mu + std * eps, a Tensor (B, J) | z built from std = sqrt(exp(log_var)); gradcheck with eps held fixed |
-| ``gaussian_kl_grad(mu, log_var)`` | (dKL/dmu, dKL/dlog_var) by hand, each (B, J) | gradcheck: finite differences of KL, random upstream gradient |
+| ``gaussian_kl(mu, log_var)`` | the batch KL term, a scalar Tensor | the value stored for these inputs; gradcheck of the student's own function |
+| ``reparameterize(mu, log_var, eps)`` | z, a Tensor (B, J) | the value stored for these inputs; gradcheck with eps held fixed |
+| ``gaussian_kl_grad(mu, log_var)`` | (dKL/dmu, dKL/dlog_var) by hand, each (B, J) | the values stored for these inputs |
 
+Each exercise rules out the library call that would do it: ``F.gaussian_kl``,
+``F.reparameterize``, and for the gradient by hand, the autograd engine.
 Inputs have both signs, log-variances from -3 to 2 (standard deviations from
 0.22 to 2.7) and B != J, so that a mean over the wrong axis changes the
-answer. When an answer is wrong, the grader also tries the usual mistakes and
-names the one the answer matches.
+answer. When an answer is wrong, the grader names the usual mistake it matches.
 """
-from nanoae import backend
-from nanoae.exercises import diagnose, scalar_answer, Mismatch, as_numpy, check_gradients, compare, grader, passed_within, random_array
-from nanoae.autograd import Function, Tensor
+from nanoae import backend, functional as F
+from nanoae.autograd import Tensor, grad
+from nanoae.exercises import (Mismatch, StoredValues, as_numpy, check_gradients, grader, passed_within,
+                              random_array, scalar_answer)
 
-TOL = 1e-9      # the references are exact closed forms in float64: a right answer agrees to ~1e-15
-xp = backend.array_module_for("cpu")  # references are computed on the CPU, in float64
+TOL = 1e-9      # the stored values are exact in float64: a right answer agrees to ~1e-15
 CASES = ((6, 4, 70), (3, 5, 80))  # (B, J, seed): B != J in both
+STORED = StoredValues("ch06_vae")
+xp = backend.array_module_for("cpu")
+
+# The common mistakes, by the name their answers are stored under (tests/exercise_values/ch06_vae.py).
+MISTAKES = {
+    "gaussian_kl": {
+        "log_std": "log_var was treated as a log standard deviation: it is the log of the variance",
+        "no_half": "the factor 1/2 is missing",
+        "negated": "the sign is wrong: the KL is never negative",
+        "log_var_sign": "the sign of the log_var term is wrong: it is -log_var (from -log of the standard deviation)",
+        "mu_sign": "the sign of the mu^2 term is wrong",
+        "mean_over_latent": "you averaged over the latent dimensions: sum over them (the KL of independent "
+                            "dimensions adds up), average over the batch",
+        "sum_over_batch": "you summed over the batch: average over it (divide by B)",
+        "divided_by_latent": "you divided by the number of latent dimensions J instead of the batch size B",
+    },
+    "reparameterize": {
+        "variance_as_std": "exp(log_var) is the variance, not the standard deviation: the factor 0.5 is missing",
+        "log_std_twice": "log_var was treated as a log standard deviation with a factor 2",
+        "log_var_as_std": "log_var is not the standard deviation",
+        "no_exp": "the exponential is missing",
+        "exponent_sign": "the sign in the exponent is wrong",
+        "no_eps": "eps is missing: z is a draw, mu moved by std times eps",
+        "swapped": "mu and std are swapped",
+    },
+    "gaussian_kl_grad": {
+        "no_batch_mean": "every entry is B times too large: the KL is a mean over the batch, so both "
+                         "derivatives carry 1/B",
+        "no_half": "dKL/dlog_var is missing its factor 1/2",
+        "no_minus_one": "dKL/dlog_var is missing the -1 that comes from the -log_var term",
+        "log_std": "log_var was treated as a log standard deviation: the variance is exp(log_var)",
+        "mu_twice": "dKL/dmu is twice too large",
+        "negated": "the signs are wrong: the KL grows as mu moves away from 0",
+        "swapped": "the two derivatives are swapped: return (dKL/dmu, dKL/dlog_var)",
+    },
+}
 
 
-# --- references and helpers ------------------------------------------------------------
+# --- the inputs of each case (the stored values were computed on these) -------------------------
 
-def _gaussians(batch, latent, seed):
-    """mu (B, J) standard normal and log_var (B, J) uniform in [-3, 2): both of both signs."""
-    return random_array((batch, latent), seed), random_array((batch, latent), seed + 1, -3.0, 2.0)
+def gaussians(case, offset=0):
+    """mu (B, J) standard normal and log_var (B, J) uniform in [-3, 2) for case ``case``."""
+    batch, latent, seed = CASES[case]
+    return (random_array((batch, latent), seed + offset),
+            random_array((batch, latent), seed + offset + 1, -3.0, 2.0))
 
 
-def _kl_two_gaussians(m1, s1, m2, s2):
-    """KL( N(m1, s1^2) || N(m2, s2^2) ) per element, from the standard deviations."""
-    return xp.log(s2 / s1) + (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2) - 0.5
+def kl_inputs(case):
+    return gaussians(case)
+
+
+def reparameterize_inputs(case):
+    """(mu, log_var, eps), each (B, J)."""
+    batch, latent, seed = CASES[case]
+    return (*gaussians(case, 5), random_array((batch, latent), seed + 7))
+
+
+def kl_grad_inputs(case):
+    return gaussians(case, 10)
 
 
 # --- exercise 1: the closed-form KL ------------------------------------------------------
 
-@grader("gaussian_kl")
+@grader("gaussian_kl", forbidden=(F.gaussian_kl,))
 def grade_gaussian_kl(gaussian_kl):
     worst = 0.0
-    for batch, latent, seed in CASES:
-        mu, log_var = _gaussians(batch, latent, seed)
-        std = xp.sqrt(xp.exp(log_var))
-        expected = _kl_two_gaussians(mu, std, 0.0, 1.0).sum() / batch
-        per_element = 0.5 * (mu ** 2 + xp.exp(log_var) - 1 - log_var)          # the right terms, to build mistakes
-        mistakes = [
-            ((0.5 * (mu ** 2 + xp.exp(2 * log_var) - 1 - 2 * log_var)).sum() / batch,
-             "log_var was treated as a log standard deviation: it is the log of the variance, "
-             "so the variance is exp(log_var), not exp(2 log_var)"),
-            ((2 * per_element).sum() / batch, "the factor 1/2 is missing: KL = 1/2 (mu^2 + exp(log_var) - 1 - log_var)"),
-            (-per_element.sum() / batch, "the sign is wrong: the KL is never negative"),
-            ((0.5 * (mu ** 2 + xp.exp(log_var) - 1 + log_var)).sum() / batch,
-             "the sign of the log_var term is wrong: it is -log_var (from -log of the standard deviation)"),
-            ((0.5 * (-mu ** 2 + xp.exp(log_var) - 1 - log_var)).sum() / batch,
-             "the sign of the mu^2 term is wrong: it is +mu^2"),
-            (per_element.sum() / (batch * latent), "you averaged over the latent dimensions: sum over them "
-                                                   "(the KL of independent dimensions adds up), average over the batch"),
-            (per_element.sum(), "you summed over the batch: average over it (divide by B)"),
-            (per_element.sum() / latent, "you divided by the number of latent dimensions J instead of the batch size B"),
-        ]
+    for case in range(len(CASES)):
+        mu, log_var = kl_inputs(case)
         got = scalar_answer(gaussian_kl(Tensor(mu), Tensor(log_var)),
-                           ": sum over the latent dimensions, then average over the batch")
-        try:
-            worst = max(worst, compare(got, xp.reshape(expected, 1), TOL, f"your KL (B={batch}, J={latent})"))
-        except Mismatch as mismatch:
-            diagnose(got, mistakes, mismatch)
+                            ": sum over the latent dimensions, then average over the batch")
+        worst = max(worst, STORED.check(got, "gaussian_kl", case, MISTAKES["gaussian_kl"], TOL,
+                                        f"your KL (B={mu.shape[0]}, J={mu.shape[1]})"))
         check_gradients(gaussian_kl, [Tensor(mu), Tensor(log_var)], names=["mu", "log_var"])
-    return (passed_within(worst, TOL) + " against the KL of two Gaussians from their standard deviations; "
-            "its backward matches finite differences")
+    return passed_within(worst, TOL) + "; its backward matches finite differences"
 
 
 # --- exercise 2: the reparameterization ----------------------------------------------------
 
-@grader("reparameterize")
+@grader("reparameterize", forbidden=(F.reparameterize,))
 def grade_reparameterize(reparameterize):
     worst = 0.0
-    for batch, latent, seed in CASES:
-        mu, log_var = _gaussians(batch, latent, seed + 5)
-        eps = random_array((batch, latent), seed + 7)
-        std = xp.sqrt(xp.exp(log_var))
+    for case in range(len(CASES)):
+        mu, log_var, eps = reparameterize_inputs(case)
         out = reparameterize(Tensor(mu), Tensor(log_var), Tensor(eps))
         if not isinstance(out, Tensor):
             raise Mismatch(f"return a Tensor built with nanoae operations (the gradient must flow into mu and "
                            f"log_var), got {type(out).__name__}")
-        got = as_numpy(out)
-        try:
-            worst = max(worst, compare(got, mu + std * eps, TOL, f"your z (B={batch}, J={latent})"))
-        except Mismatch as mismatch:
-            diagnose(got, [
-                (mu + xp.exp(log_var) * eps, "exp(log_var) is the variance, not the standard deviation: "
-                                             "the factor 0.5 is missing, std = exp(0.5 * log_var)"),
-                (mu + xp.exp(2 * log_var) * eps, "log_var was treated as a log standard deviation with a factor 2: "
-                                                 "std = exp(0.5 * log_var)"),
-                (mu + log_var * eps, "log_var is not the standard deviation: std = exp(0.5 * log_var)"),
-                (mu + 0.5 * log_var * eps, "the exponential is missing: std = exp(0.5 * log_var)"),
-                (mu + xp.exp(-0.5 * log_var) * eps, "the sign in the exponent is wrong: std = exp(+0.5 * log_var)"),
-                (mu + std, "eps is missing: z = mu + std * eps"),
-                (mu * eps + std, "mu and std are swapped: z = mu + std * eps"),
-            ], mismatch)
+        worst = max(worst, STORED.check(as_numpy(out), "reparameterize", case, MISTAKES["reparameterize"], TOL,
+                                        f"your z (B={mu.shape[0]}, J={mu.shape[1]})"))
         eps_fixed = Tensor(eps)                                          # held fixed: not an input of gradcheck
         check_gradients(lambda m, v: reparameterize(m, v, eps_fixed), [Tensor(mu), Tensor(log_var)],
                         names=["mu", "log_var"])
-    return (passed_within(worst, TOL) + " against mu + sqrt(exp(log_var)) * eps; "
-            "gradients into mu and log_var match finite differences (eps fixed)")
+    return passed_within(worst, TOL) + "; gradients into mu and log_var match finite differences (eps fixed)"
 
 
 # --- exercise 3: the KL's gradient, by hand -------------------------------------------------
 
-class _StudentBackward(Function):
-    """KL(mu, log_var) as one op: forward is the reference KL, backward is the student's gradient."""
-
-    def __init__(self, student_fn):
-        self.student_fn = student_fn
-
-    def forward(self, mu, log_var):
-        return 0.5 * (mu ** 2 + xp.exp(log_var) - 1 - log_var).sum() / len(mu)
-
-    def backward(self, g):
-        mu, log_var = (t.data for t in self.inputs)
-        g_mu, g_log_var = self.student_fn(mu.copy(), log_var.copy())
-        return g * Tensor(as_numpy(g_mu)), g * Tensor(as_numpy(g_log_var))
-
-
-@grader("gaussian_kl_grad")
+@grader("gaussian_kl_grad", forbidden=(Tensor.backward, grad))
 def grade_gaussian_kl_grad(gaussian_kl_grad):
-    for batch, latent, seed in CASES:
-        mu, log_var = _gaussians(batch, latent, seed + 10)
+    worst = 0.0
+    for case in range(len(CASES)):
+        mu, log_var = kl_grad_inputs(case)
         answer = gaussian_kl_grad(mu.copy(), log_var.copy())
         if not (isinstance(answer, (tuple, list)) and len(answer) == 2):
             raise Mismatch("return a pair (dKL/dmu, dKL/dlog_var)")
         for name, value in zip(("dKL/dmu", "dKL/dlog_var"), answer):
             if as_numpy(value).shape != mu.shape:
                 raise Mismatch(f"return {name} with the shape of mu, {mu.shape}; got {as_numpy(value).shape}")
-        try:
-            check_gradients(lambda m, v: _StudentBackward(gaussian_kl_grad)(m, v), [Tensor(mu), Tensor(log_var)],
-                            names=[f"mu (B={batch}, J={latent})", f"log_var (B={batch}, J={latent})"])
-        except Mismatch as mismatch:
-            got = xp.concatenate([as_numpy(a).reshape(-1) for a in answer])
-            right_mu, right_lv = mu / batch, (xp.exp(log_var) - 1) / (2 * batch)
-
-            def pair(g_mu, g_lv):
-                return xp.concatenate([g_mu.reshape(-1), g_lv.reshape(-1)])
-            diagnose(got, [
-                (pair(mu, (xp.exp(log_var) - 1) / 2), "every entry is B times too large: the KL is a mean over "
-                                                       "the batch, so both derivatives carry 1/B"),
-                (pair(right_mu, (xp.exp(log_var) - 1) / batch), "dKL/dlog_var is missing its factor 1/2: "
-                                                                "d/dlog_var 1/2 (exp(log_var) - log_var) = (exp(log_var) - 1) / 2"),
-                (pair(right_mu, xp.exp(log_var) / (2 * batch)), "dKL/dlog_var is missing the -1 that comes from "
-                                                                "the -log_var term"),
-                (pair(right_mu, (xp.exp(2 * log_var) - 1) / batch), "log_var was treated as a log standard "
-                                                                    "deviation: the variance is exp(log_var)"),
-                (pair(2 * right_mu, right_lv), "dKL/dmu is twice too large: d/dmu 1/2 mu^2 = mu"),
-                (pair(-right_mu, -right_lv), "the signs are wrong: the KL grows as mu moves away from 0"),
-                (pair(right_lv, right_mu), "the two derivatives are swapped: return (dKL/dmu, dKL/dlog_var)"),
-            ], mismatch)
-    return "your dKL/dmu and dKL/dlog_var match finite differences of the KL (random upstream gradient, float64)"
+        both = xp.concatenate([as_numpy(answer[0]).reshape(-1), as_numpy(answer[1]).reshape(-1)])
+        worst = max(worst, STORED.check(both, "gaussian_kl_grad", case, MISTAKES["gaussian_kl_grad"], TOL,
+                                        f"your (dKL/dmu, dKL/dlog_var) flattened (B={mu.shape[0]}, "
+                                        f"J={mu.shape[1]})"))
+    return passed_within(worst, TOL) + " for both derivatives"

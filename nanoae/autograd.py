@@ -235,11 +235,18 @@ def _backward(root, root_grad, retain_graph, create_graph, keep=()):
                         raise ShapeError(f"{type(fn).__name__}.backward returned a gradient of shape "
                                          f"{gx.shape} for an input of shape {x.shape}")
                     entry = pending.get(id(x))
-                    pending[id(x)] = (x, gx if entry is None else entry[1] + gx)
+                    pending[id(x)] = (x, gx if entry is None else _sum_of_gradients(entry[1], gx))
             if not retain_graph:
                 fn.release()
     finished.update(pending)  # what is left is leaves (and a root without creator)
     return finished
+
+
+def _sum_of_gradients(a, b):
+    """a + b for two gradients of one tensor. Either may be a row-sparse gradient
+    (``SparseRows``, from ``ops/embedding.py``), which knows how to add itself to
+    a Tensor; a Tensor's ``+`` is an op and takes only Tensors."""
+    return b + a if b.is_sparse else a + b
 
 
 def grad(output, inputs, grad_output=None, retain_graph=None, create_graph=False):
@@ -262,6 +269,8 @@ class Tensor:
     backward adds to; ``requires_grad`` says whether gradients flow to it;
     ``creator`` is the Function that made it (None for a leaf).
     """
+
+    is_sparse = False  # a gradient may instead be row-sparse: see ops/embedding.py
 
     # --- NumPy meets a Tensor ------------------------------------------------------
     # `ndarray * tensor` asks NumPy first, and NumPy hands the ufunc to __array_ufunc__:
@@ -391,14 +400,15 @@ class Tensor:
                 if not (t.creator is None or t._retain_grad):
                     continue
                 if t.grad is not None:
-                    t.grad = t.grad + g
+                    t.grad = _sum_of_gradients(t.grad, g)
                 elif create_graph:
                     t.grad = g  # part of the new graph: keep it as it is
                 else:
                     # Each tensor owns its .grad. Copy g when another tensor got the same
                     # gradient (a + b passes one gradient to both) or when it is a view
                     # of another array (such as the read-only broadcast behind sum()).
-                    shared = id(g) in given or g.data.base is not None
+                    # (A row-sparse gradient is always fresh: see ops/embedding.py.)
+                    shared = id(g) in given or (not g.is_sparse and g.data.base is not None)
                     t.grad = Tensor(g.data.copy()) if shared else g
                     given.add(id(g))
 

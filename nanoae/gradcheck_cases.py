@@ -89,6 +89,8 @@ CASES = [
     Case("getitem (slices)", lambda x: x[1:, ::2], [((3, 4), R)]),
     Case("getitem (repeated indices)", lambda x: x[[0, 2, 0]], [((3, 4), R)]),
     Case("getitem (boolean mask)", lambda x: x[x > 0], [((3, 4), NZ)]),
+    Case("sparse_embedding (repeated rows, gradient densified)",
+         lambda w: ops.sparse_embedding(w, numpy.array([[1, 4, 1], [0, 1, 3]])), [((5, 3), R)]),
     Case("concatenate", lambda a, b: ops.concatenate([a, b], axis=1), [((3, 2), R), ((3, 4), R)]),
     Case("split", lambda x: ops.split(x, [1, 3], axis=1), [((3, 4), R)]),
     Case("chunk (one piece unused)", lambda x: ops.chunk(x, 2, axis=0)[1], [((4, 3), R)]),

@@ -1,4 +1,4 @@
-"""Optimizers: SGD (with momentum) and Adam, as in PyTorch, and ``OPTIMIZERS``, the table of them by name.
+"""Optimizers: SGD (with momentum), Adam and SparseAdam, as in PyTorch, and ``OPTIMIZERS``, the table of them by name.
 
 ``step()`` updates each parameter's array in place from its ``.grad``, in the
 parameter's own dtype. Gradients accumulate across backward calls, so a
@@ -8,6 +8,10 @@ training step is::
     loss = model.loss(x)
     loss.backward()
     optimizer.step()
+
+A gradient may be row-sparse (``ops.SparseRows``, from
+``nn.Embedding(..., sparse=True)``): SGD and SparseAdam apply it to the rows it
+names and leave every other row, and its buffers, as they were.
 """
 import math
 import numbers
@@ -90,11 +94,20 @@ class Optimizer:
         self.steps += 1
         for i, p in enumerate(self.params):
             if p.grad is not None:
-                self.update(p.data, p.grad.data, *(self.state[name][i] for name in self.buffers))
+                buffers = [self.state[name][i] for name in self.buffers]
+                if p.grad.is_sparse:
+                    self.update_sparse(p.data, p.grad, *buffers)
+                else:
+                    self.update(p.data, p.grad.data, *buffers)
                 p._version += 1     # changed in place: a graph that used the old values must not backpropagate
 
     def update(self, param, grad, *buffers):
         raise NotImplementedError
+
+    def update_sparse(self, param, grad, *buffers):
+        """The update from a row-sparse gradient ``grad`` (a SparseRows); only some optimizers have one."""
+        raise TypeError(f"{type(self).__name__} cannot apply a row-sparse gradient (from "
+                        "nn.Embedding(..., sparse=True)): use SGD or SparseAdam, or sparse=False")
 
     def state_dict(self):
         """Hyperparameters, step count and buffers as a flat dict (``nanoae.save`` can write it).
@@ -165,6 +178,17 @@ class SGD(Optimizer):
             g = velocity
         p -= self.lr * g
 
+    def update_sparse(self, p, g, velocity):
+        """p[r] -= lr * G[r] for the rows r that g names; repeated rows are all subtracted.
+
+        Momentum and weight decay would move every row at every step (the
+        velocity of an untouched row is not zero), so they are refused here.
+        """
+        if self.momentum or self.weight_decay:
+            raise ValueError("SGD: a row-sparse gradient is applied to its rows only, which momentum and "
+                             "weight decay (they move every row) do not allow: set both to 0")
+        g.add_to_(p, scale=-self.lr)
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015), with PyTorch's defaults and L2 weight decay:
@@ -218,6 +242,47 @@ class Adam(Optimizer):
         v = beta2 * v + (1 - beta2) * g * g;
         p -= lr_hat * m / (sqrt(v * v_hat_scale) + eps);
     """, "nanoae_adam_update")
+
+
+class SparseAdam(Adam):
+    """Adam for row-sparse gradients (``nn.Embedding(..., sparse=True)``), as PyTorch's SparseAdam:
+    Adam's update, applied only to the rows r that the gradient names:
+
+        m[r] <- beta1 m[r] + (1 - beta1) G[r]
+        v[r] <- beta2 v[r] + (1 - beta2) G[r]^2
+        p[r] <- p[r] - lr * m_hat[r] / (sqrt(v_hat[r]) + eps)
+
+    with G the gradient with repeated rows summed and t the number of steps so far.
+    The other rows keep their values *and their moments* ("lazy" Adam): dense
+    Adam would decay their m and v and keep moving them on momentum alone, a
+    full (V, D) update for rows that saw no data. A row touched at every step
+    follows exactly Adam's path.
+
+    Why this optimizer for sparse rows, and not Adagrad on rows: nanoae
+    already has Adam, so what changes is the one idea above (which rows a step
+    touches), and PyTorch's SparseAdam is there to compare with.
+    Skip-gram itself trains with plain SGD, as word2vec does.
+    """
+
+    hyperparameters = {"lr": FINITE_POSITIVE, "betas": TWO_FRACTIONS_BELOW_ONE, "eps": FINITE_POSITIVE}
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        Optimizer.__init__(self, params, lr=lr, betas=betas, eps=eps)
+
+    def update(self, p, g, m, v):
+        raise TypeError("SparseAdam takes row-sparse gradients (nn.Embedding(..., sparse=True)); "
+                        "use Adam for dense ones")
+
+    def update_sparse(self, p, g, m, v):
+        g = g.coalesce()                                   # each row once: the moments are not linear in G
+        rows, grad = g.indices, g.values                   # (n,), (n, D)
+        beta1, beta2 = self.betas
+        m_rows = beta1 * m[rows] + (1 - beta1) * grad
+        v_rows = beta2 * v[rows] + (1 - beta2) * (grad * grad)
+        m[rows], v[rows] = m_rows, v_rows
+        lr_hat = self.lr / (1 - beta1 ** self.steps)      # lr * m_hat / m
+        v_hat_scale = 1 / (1 - beta2 ** self.steps)       # v_hat / v
+        p[rows] -= lr_hat * m_rows / (g.xp.sqrt(v_rows * v_hat_scale) + self.eps)
 
 
 # The optimizers by the names a TrainConfig uses (``optimizer="adam"``).

@@ -112,7 +112,7 @@ class Module:
         for p in self.parameters():
             p.data = backend.to_device(p.data, device)
             if p.grad is not None:
-                p.grad = Tensor(backend.to_device(p.grad.data, device))
+                p.grad = p.grad.to(device) if p.grad.is_sparse else Tensor(backend.to_device(p.grad.data, device))
         return self
 
     @property

@@ -1,9 +1,8 @@
-"""Recurrent layers (GRUCell, LSTMCell, GRU over a batch of sequences) and Embedding.
+"""Recurrent layers: GRUCell, LSTMCell, and GRU over a batch of sequences.
 
 The cells follow PyTorch's equations and weight layout, so weights carry over
 either way; GRU runs a GRUCell over a padded batch with per-sequence lengths.
-Embedding turns integer tokens into learned vectors, the usual first layer of
-a sequence model.
+Their usual first layer, Embedding, is in ``embedding.py``.
 """
 import math
 
@@ -189,34 +188,3 @@ def _check_lengths(name, lengths, n, steps):
         raise ValueError(f"{name}: lengths must be in [0, T] = [0, {steps}], "
                          f"got {int(lengths.min())}..{int(lengths.max())}")
     return lengths
-
-
-class Embedding(Module):
-    """A table of ``num_embeddings`` learned vectors of size ``embedding_dim``: ``emb(indices)`` looks them up.
-
-    For integer indices of any shape (...), the result is ``weight[indices]``
-    with shape (..., embedding_dim). It equals one_hot(indices) @ weight, so the
-    gradient of a row of ``weight`` is the sum of the upstream gradients of
-    every position that picked it (repeated indices add up; rows never picked
-    get zero). The weights start standard normal, as in PyTorch.
-    """
-
-    def __init__(self, num_embeddings, embedding_dim, dtype="float32"):
-        super().__init__()
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = Parameter.empty((num_embeddings, embedding_dim), dtype,
-                                      f"Embedding({num_embeddings}, {embedding_dim})")
-        init.normal_(self.weight)
-
-    def forward(self, indices):
-        """indices: ints (...), a Tensor or an array -> (..., embedding_dim)."""
-        index = backend.asarray(indices.data if isinstance(indices, Tensor) else indices)
-        if index.dtype.kind not in "iu":
-            raise TypeError(f"Embedding: indices must be integers, got dtype {index.dtype}")
-        if index.size and (int(index.min()) < 0 or int(index.max()) >= self.num_embeddings):
-            raise IndexError(f"Embedding({self.num_embeddings}, {self.embedding_dim}): indices must be in "
-                             f"[0, {self.num_embeddings}), got {int(index.min())}..{int(index.max())}")
-        return self.weight[backend.to_device(index, self.weight.device)]
-
-    def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"

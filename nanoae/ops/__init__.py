@@ -9,6 +9,7 @@
 - ``loss``: bce_with_logits (binary cross-entropy fused into one op)
 - ``gaussian``: reparameterize and gaussian_kl, the VAE's sampling step and its KL term
 - ``conv``: conv2d, conv_transpose2d, max_pool2d, upsample_nearest (images (N, C, H, W))
+- ``embedding``: sparse_embedding, a table lookup whose gradient is ``SparseRows`` (only the rows it read)
 
 To add an op: write its Function subclass in the file of its family (forward
 on arrays with ``self.xp``, backward with tensor ops, the derivative in the
@@ -18,6 +19,7 @@ and the tests check it on every backend.
 """
 from nanoae.ops.arithmetic import add, div, mul, neg, pow, sub
 from nanoae.ops.conv import conv2d, conv_transpose2d, max_pool2d, upsample_nearest
+from nanoae.ops.embedding import SparseRows, sparse_embedding
 from nanoae.ops.elementwise import (abs, clip, exp, leaky_relu, log, maximum, relu, sigmoid,
                                     softplus, sqrt, tanh, where)
 from nanoae.ops.gaussian import gaussian_kl, reparameterize

@@ -13,8 +13,11 @@ import importlib
 import importlib.util
 import json
 import pathlib
+from types import SimpleNamespace
 
 import pytest
+
+from nanoae.course.editions import exercise_functions
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -50,9 +53,11 @@ def chapter_module_name(notebook):
 
 
 def graders_and_solutions(notebook):
+    """The chapter's graders module, and its reference answers: the functions of the notebook's exercise cells."""
     name = chapter_module_name(notebook)
     graders = importlib.import_module(f"nanoae.exercises.{name}")
-    solutions = load_module(ROOT / "notebooks" / "solutions" / f"{name}.py")
+    legacy = ROOT / "notebooks" / "solutions" / f"{name}.py"      # chapters not yet moved into their notebooks
+    solutions = load_module(legacy) if legacy.is_file() else SimpleNamespace(**exercise_functions(notebook))
     return graders, solutions
 
 
@@ -100,6 +105,8 @@ def test_every_grader_says_todo_for_an_unwritten_exercise(notebook):
 def test_notebook_runs_top_to_bottom_on_the_embedded_dataset(notebook):
     small = json.loads(notebook.read_text())["metadata"]["nanoae"]["test_parameters"]
     nb = execute(notebook, {"DATASET": '"fontdigits"', **small})
-    graded = [o for cell in nb.cells for o in cell.get("outputs", [])
-              if "TODO  " in str(o.get("data", {}).get("text/plain", ""))]
-    assert len(graded) >= 2, "the exercise cells should show a grade (TODO, as they are unwritten)"
+    shown = [line for cell in nb.cells for o in cell.get("outputs", [])
+             for line in str(o.get("data", {}).get("text/plain", "")).split("\n")
+             if line.startswith(("PASS  ", "FAIL  ", "TODO  "))]
+    assert len(shown) >= 2, "the grading cells should each show a grade"
+    assert not [line for line in shown if line.startswith("FAIL")], shown

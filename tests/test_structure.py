@@ -35,7 +35,7 @@ FLOOR_NAMES = {
     5: "models, and the chapter tools beside them",
     6: "run folders: checkpoints, figures, naming and locks",
     7: "training loop",
-    8: "command line and exercises",
+    8: "command line, exercises and the course around the notebooks",
 }
 
 # Each room's floor. "nanoae.ops.*" stands for the package nanoae.ops and every
@@ -73,6 +73,7 @@ FLOORS = {
     "nanoae.cli.*": 8,
     "nanoae.__main__": 8,
     "nanoae.exercises.*": 8,
+    "nanoae.course.*": 8,
 }
 
 # The package face, nanoae/__init__.py, re-exports the engine for

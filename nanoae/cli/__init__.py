@@ -11,6 +11,7 @@
     nanoae reconstruct runs/ae/checkpoint.npz
     nanoae export runs/vae/checkpoint.npz --to vae.safetensors   the weights, for PyTorch and the model hubs
     nanoae gradcheck                         check every op and loss against finite differences
+    nanoae course build handout --edition student   the notebooks to hand out, without the answers
 
 Every command has --help, which lists its options and their defaults. Every
 error is one line that names its cause, and the exit code says how it went:
@@ -18,10 +19,10 @@ error is one line that names its cause, and the exit code says how it went:
 """
 import sys
 
-from nanoae.cli import anomaly, export, gradcheck, reconstruct, sample, train
+from nanoae.cli import anomaly, course, export, gradcheck, reconstruct, sample, train
 from nanoae.cli.arguments import HelpFormatter, Parser
 
-COMMANDS = (train, sample, reconstruct, anomaly, export, gradcheck)
+COMMANDS = (train, sample, reconstruct, anomaly, export, gradcheck, course)
 
 
 def build_parser():

@@ -352,13 +352,13 @@ def test_load_dataset_downloads_a_missing_split_once(tmp_path, monkeypatch, priv
 # --- load_dataset and Dataset ------------------------------------------------------
 
 def test_load_dataset_refuses_unknown_names_splits_and_limits():
-    with pytest.raises(ValueError, match="fontdigits, mnist, fashion-mnist"):
+    with pytest.raises(ValueError, match="auto, fontdigits, mnist, fashion-mnist"):
         load_dataset("cifar10")
     with pytest.raises(ValueError, match="'validation'"):
         load_dataset("fontdigits", split="validation")
     with pytest.raises(ValueError, match="limit"):
         load_dataset("fontdigits", limit=0)
-    assert DATASETS == ("fontdigits", "mnist", "fashion-mnist")
+    assert DATASETS == ("auto", "fontdigits", "mnist", "fashion-mnist")
 
 
 def test_dataset_refuses_labels_outside_its_classes():

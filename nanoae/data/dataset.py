@@ -7,6 +7,9 @@ import numpy
 
 SPLITS = ("train", "test")
 DIGITS = [str(d) for d in range(10)]
+# Where a reader changes the dataset, for the messages that tell them how: the
+# chapters name it in their first cell, `nanoae train` takes an option.
+WHERE_TO_CHOOSE = "in the notebook's first cell (nanoae train: --dataset NAME)"
 
 
 def data_homes(root=None):

@@ -11,27 +11,24 @@ Each dataset is four files (``train-images-idx3-ubyte`` and so on), plain or
 
 A folder is used when it holds both files of the split asked for. If none
 does, the two files are downloaded into the first of folders 1-3 that
-applies. A download goes to a temporary file in that folder, its SHA-256 is
-checked against the value below, and only then is it renamed into place:
-an interrupted or tampered download never leaves a file that looks complete.
+applies, from each mirror in turn until one sends the right bytes
+(:mod:`nanoae.data.download`: SHA-256 checked, written atomically).
+
+A dataset that is truly missing (not on disk, not downloadable) is one
+:class:`DatasetNotFoundError` whose message is the whole story: where it
+looked, what each mirror answered, and which line to change to go on.
 
 The files found are checked before they become a :class:`Dataset`: uint8
 images of 28x28, one uint8 label in 0..9 per image. Every error about a file
 starts with its full path, so a damaged file can be found and deleted.
 """
-import contextlib
-import hashlib
-import http.client
-import os
-import urllib.request
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy
-from tqdm.auto import tqdm
 
-from nanoae.data.dataset import DIGITS, Dataset, data_homes
+from nanoae.data.dataset import DIGITS, SPLITS, WHERE_TO_CHOOSE, Dataset, data_homes
+from nanoae.data.download import DownloadError, download_file
 from nanoae.data.idx import IDXError, read_idx
 
 SYSTEM_DIR = Path("/usr/share/datasets")
@@ -70,7 +67,8 @@ SOURCES = {
     # gzip header, so its .gz files hash differently; they are found, not
     # downloaded, and read_idx still checks their structure.
     "fashion-mnist": Source(
-        mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                 "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"),
         sha256={
             "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
             "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
@@ -84,12 +82,24 @@ SOURCES = {
 }
 
 
-class ChecksumError(ValueError):
-    """A downloaded file's SHA-256 is not the expected one."""
-
-
 class DatasetNotFoundError(FileNotFoundError):
-    """The dataset's files are nowhere on disk and could not be downloaded."""
+    """A dataset asked for by name is nowhere on disk and could not be downloaded.
+
+    The message is the whole story, and it is short: what is missing, why
+    (where it looked, what each mirror answered), then which line to change.
+    It is raised ``from None``, so Python prints no second, chained
+    traceback of the download's inner errors above it.
+    """
+
+    def _render_traceback_(self):
+        """What Jupyter shows for this error instead of the traceback: the message alone.
+
+        IPython calls this method, when an exception has it, in place of
+        formatting the frames; the frames inside nanoae would only push the
+        line to change out of sight.
+        """
+        first, *rest = str(self).splitlines()
+        return [f"{type(self).__name__}: {first}", *rest]
 
 
 def search_dirs(name, root=None):
@@ -107,61 +117,6 @@ def _find(folder, stem):
     return None
 
 
-def download_file(urls, path, sha256):
-    """Download the first of ``urls`` that answers to ``path``, checking its SHA-256.
-
-    The bytes go to a temporary file next to ``path`` that is renamed to
-    ``path`` only once the hash matches; on any failure it is deleted. A
-    mirror that cannot be reached is skipped; if none can, OSError. A wrong
-    hash raises :class:`ChecksumError` at once: the file arrived but is not
-    the one expected.
-    """
-    path = Path(path).absolute()
-    failures = []
-    for url in urls:
-        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            digest = _fetch(url, tmp, label=path.name)
-            if digest != sha256:
-                raise ChecksumError(f"{path}: downloaded from {url}, its SHA-256 is {digest}, "
-                                    f"expected {sha256}; the file was deleted")
-            os.replace(tmp, path)
-            return path
-        except (OSError, http.client.HTTPException) as e:  # URLError is an OSError
-            failures.append(f"{url}: {e}")
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-    raise OSError(f"could not download {path}: " + "; ".join(failures))
-
-
-def _fetch(url, path, label):
-    """Stream ``url`` into a new file ``path`` with a progress bar; return its SHA-256."""
-    digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=30) as response, open(path, "xb") as f:
-        size = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=size, unit="B", unit_scale=True, desc=label) as bar:
-            while block := response.read(1 << 16):
-                f.write(block)
-                digest.update(block)
-                bar.update(len(block))
-    return digest.hexdigest()
-
-
-def _not_found_message(name, split, folders, reason):
-    source = SOURCES[name]
-    wanted = " and ".join(f"{stem}(.gz)" for stem in FILES[split])
-    all_files = " ".join(f"{stem}.gz" for pair in FILES.values() for stem in pair)
-    lines = [f"{name} ({split}) was not found: looked for {wanted} in",
-             *(f"    {folder}" for folder in folders),
-             reason,
-             f"To use {name} offline, put the four files {all_files} into {folders[0]}."]
-    if source.apt_package:
-        lines.append(f"On Debian or Ubuntu: sudo apt-get install {source.apt_package}")
-    lines.append('The "fontdigits" dataset needs no files and works offline: load_dataset("fontdigits").')
-    return "\n".join(lines)
-
-
 def find_split(folders, split):
     """The (images, labels) paths in the first of ``folders`` that holds both, else None."""
     for folder in folders:
@@ -169,6 +124,13 @@ def find_split(folders, split):
         if all(paths):
             return paths
     return None
+
+
+def on_disk(name, root=None):
+    """The folder that holds dataset ``name``'s train split if both its splits are on disk, else None."""
+    folders = search_dirs(name, root)
+    found = [find_split(folders, split) for split in SPLITS]
+    return found[0][0].parent if all(found) else None
 
 
 def download_split(name, split, folder):
@@ -183,19 +145,69 @@ def download_split(name, split, folder):
     return paths
 
 
+def download_missing(name, root=None):
+    """Download the files of both splits of ``name`` that are on disk nowhere; return the folder they go to.
+
+    Raises OSError (a :class:`~nanoae.data.download.DownloadError` when no mirror gave a file).
+    """
+    folders = search_dirs(name, root)
+    for split in SPLITS:
+        if find_split(folders, split) is None:
+            download_split(name, split, folders[0])
+    return folders[0]
+
+
+def _why_lines(error):
+    """One line per mirror tried, from the error that ended a download."""
+    if isinstance(error, DownloadError):
+        return [f"Downloading failed from {failure.url}: {failure.reason}" for failure in error.failures]
+    return [f"Downloading failed: {error}"]  # e.g. a data folder that cannot be created
+
+
+def _instead(name, root):
+    """The line that says what to set DATASET to instead of ``name``, with what is on disk here."""
+    options = ['"auto" (picks what is available)']
+    for other, source in SOURCES.items():
+        if other == name:
+            continue
+        folder = on_disk(other, root)
+        if folder is not None:
+            status = f"on disk here: yes, in {folder}"
+        elif source.apt_package:
+            status = f"on disk here: no; sudo apt-get install {source.apt_package}"
+        else:
+            status = "on disk here: no"
+        options.append(f'"{other}" ({status})')
+    return f'To go on, set DATASET = {", ".join(options)} or "fontdigits" (no files needed) {WHERE_TO_CHOOSE}.'
+
+
+def _not_found_message(name, split, folders, why, root):
+    """What is missing, why (``why``: lines), then the line to change; see :class:`DatasetNotFoundError`."""
+    wanted = " and ".join(f"{stem}(.gz)" for stem in FILES[split])
+    all_files = " ".join(f"{stem}.gz" for pair in FILES.values() for stem in pair)
+    lines = [f"{name} ({split}) was not found: looked for {wanted} in",
+             *(f"    {folder}" for folder in folders),
+             *why,
+             _instead(name, root),
+             f"To use {name} offline, put the four files {all_files} into {folders[0]}."]
+    if SOURCES[name].apt_package:
+        lines.append(f"On Debian or Ubuntu: sudo apt-get install {SOURCES[name].apt_package}")
+    return "\n".join(lines)
+
+
 def load_mnist(name="mnist", split="train", limit=None, root=None, download=True):
     """Split ``split`` of ``name`` ("mnist" or "fashion-mnist"), its first ``limit`` examples if given."""
     folders = search_dirs(name, root)
     paths = find_split(folders, split)
-    if paths is None and not download:
-        raise DatasetNotFoundError(_not_found_message(
-            name, split, folders, "download=False, so nothing was downloaded."))
-    if paths is None:
+    why = ["download=False, so nothing was downloaded."]
+    if paths is None and download:
         try:
             paths = download_split(name, split, folders[0])
-        except OSError as e:  # no network, no mirror answering, a folder we may not write to
-            raise DatasetNotFoundError(_not_found_message(
-                name, split, folders, f"Downloading failed: {e}")) from e
+        except OSError as e:  # no network, no mirror with the file, a folder we may not write to
+            why = _why_lines(e)
+    if paths is None:
+        # Raised outside the except block, and from None: one error, no chained traceback.
+        raise DatasetNotFoundError(_not_found_message(name, split, folders, why, root)) from None
     images_path, labels_path = paths
     images, labels = read_idx(images_path), read_idx(labels_path)
     _check_images(images, images_path, name)

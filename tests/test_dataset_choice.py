@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nanoae import cli
+from nanoae.checkpoint import load_checkpoint
 from nanoae.data import (ChecksumError, DatasetNotFoundError, DownloadError, choose_dataset, download, forget_choices,
                          load_dataset, load_splits, mnist, write_idx)
 
@@ -186,6 +188,14 @@ def test_a_named_dataset_stands_for_itself_and_unknown_names_are_refused():
     assert choose_dataset("fontdigits") == ("fontdigits", "asked for by name")
     with pytest.raises(ValueError, match="unknown dataset 'cifar10'; the datasets are auto, fontdigits"):
         choose_dataset("cifar10")
+
+
+def test_nanoae_train_takes_auto_and_records_the_dataset_it_chose(private_folders, tmp_path, capsys):
+    write_dataset(private_folders / "mnist", value=200, n=20)
+    quick = ["--epochs", "1", "--quiet", "--hidden", "16", "--latent", "2", "--out", str(tmp_path / "run")]
+    assert cli.main(["train", "ae", "--dataset", "auto", *quick]) == 0
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.npz")["meta"]["dataset"] == "mnist"  # a resume loads it
+    assert len(auto_lines(capsys)) == 1
 
 
 # --- the error for a dataset that is truly missing ----------------------------------------

@@ -79,7 +79,9 @@ def add_parser(commands):
     train.add_argument("model", choices=IMAGE_MODELS,
                        help=", ".join(f"{name}: {MODELS[name].__name__}" for name in IMAGE_MODELS))
     train.add_argument("--dataset", choices=DATASETS, help=f"fontdigits is embedded (no download); mnist and "
-                       f"fashion-mnist are looked for on disk and downloaded if missing (default: {DEFAULT_DATASET})")
+                       f"fashion-mnist are looked for on disk and downloaded if missing; auto takes MNIST if it is "
+                       f"on disk or can be downloaded, else Fashion-MNIST on disk, else fontdigits "
+                       f"(default: {DEFAULT_DATASET})")
     train.add_argument("--epochs", type=positive(int),
                        help=f"train up to this epoch (default: {defaults.epochs}; with --resume, the checkpoint's)")
     train.add_argument("--batch-size", type=positive(int),
@@ -207,6 +209,7 @@ def run(args):
     if plan is None:
         return 0
     train_set, test_set = load_splits(plan.meta["dataset"], plan.meta["limit"])
+    plan.meta["dataset"] = train_set.name             # "auto" is recorded as the dataset it chose
     normal = plan.meta.get("normal")                  # the one-class setting: train and test on these classes
     if normal is not None:
         train_set, test_set = train_set.only_classes(normal), test_set.only_classes(normal)

@@ -65,8 +65,9 @@ def grader_names(graders):
     return sorted(n for n in dir(graders) if n.startswith("grade_"))
 
 
-def test_there_is_one_notebook_per_chapter_from_00_to_13():
-    assert [nb.name[:2] for nb in NOTEBOOKS] == [f"{n:02d}" for n in range(14)]
+def test_there_is_one_notebook_per_chapter_numbered_from_00_without_gaps():
+    assert len(NOTEBOOKS) >= 14
+    assert [nb.name[:2] for nb in NOTEBOOKS] == [f"{n:02d}" for n in range(len(NOTEBOOKS))]
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)

@@ -6,7 +6,9 @@ and its FAIL line must name the mistake.
 """
 import numpy as np
 
+import nanoae
 from nanoae.exercises import ch05_contractive as graders
+from nanoae.models import ContractiveAutoencoder, ContractiveConfig
 from grading_asserts import assert_fails_naming
 
 
@@ -108,7 +110,7 @@ def gradient_terms(x, W, b):
 
 def test_grad_w_grader_fails_a_gradient_missing_the_path_through_h():
     assert_fails_naming(graders.grade_contractive_penalty_grad_W(lambda x, W, b: gradient_terms(x, W, b)[1]),
-                        "only the term from sum_i W_ji^2", "gradcheck failed for W")
+                        "only the term from sum_i W_ji^2", "relative error")
 
 
 def test_grad_w_grader_fails_a_gradient_missing_the_weight_norm_term():
@@ -133,3 +135,44 @@ def test_grad_w_grader_fails_a_slope_derivative_without_its_one_minus_two_h_fact
 def test_grad_w_grader_fails_a_wrong_shape():
     assert_fails_naming(graders.grade_contractive_penalty_grad_W(lambda x, W, b: gradient_terms(x, W, b)[0].T),
                         "shape of W")
+
+
+# --- the library call that does the exercise does not pass it -------------------------------------
+
+def library_model(W, b):
+    """A contractive autoencoder whose encoder is the layer (W, b), W (K, D)."""
+    model = ContractiveAutoencoder(ContractiveConfig(input_dim=W.shape[1], hidden=(3,), latent_dim=W.shape[0]))
+    model.encoder[0].weight.data, model.encoder[0].bias.data = W, b
+    return model
+
+
+def test_jacobian_grader_fails_the_models_jacobian():
+    def by_the_model(x, W, b):
+        return library_model(W, b).jacobian(nanoae.Tensor(x[None])).numpy()[0]
+    assert_fails_naming(graders.grade_sigmoid_jacobian(by_the_model),
+                        "calls nanoae.models.contractive.ContractiveAutoencoder.jacobian")
+
+
+def test_jacobian_grader_fails_a_jacobian_taken_by_autograd():
+    def by_autograd(x, W, b):
+        x = nanoae.Tensor(x[None], requires_grad=True)                        # (1, D)
+        h = (x @ nanoae.Tensor(W).T + nanoae.Tensor(b)).sigmoid()               # (1, K)
+        return np.stack([nanoae.grad(h[0, j], [x], retain_graph=True)[0].numpy()[0] for j in range(len(W))])
+    assert_fails_naming(graders.grade_sigmoid_jacobian(by_autograd), "calls nanoae.autograd.grad")
+
+
+def test_penalty_grader_fails_the_models_jacobian_penalty():
+    def by_the_model(x, W, b):
+        return library_model(W.data, b.data).jacobian_penalty(x)
+    assert_fails_naming(graders.grade_contractive_penalty(by_the_model),
+                        "calls nanoae.models.contractive.ContractiveAutoencoder.jacobian_penalty")
+
+
+def test_grad_w_grader_fails_a_gradient_taken_by_autograd():
+    def by_autograd(x, W, b):
+        W = nanoae.Tensor(W, requires_grad=True)
+        h = (nanoae.Tensor(x) @ W.T + nanoae.Tensor(b)).sigmoid()
+        slope = h * (1 - h)
+        ((slope * slope * (W * W).sum(axis=1)).sum() / len(x)).backward()
+        return W.grad.data
+    assert_fails_naming(graders.grade_contractive_penalty_grad_W(by_autograd), "calls nanoae.autograd.Tensor.backward")

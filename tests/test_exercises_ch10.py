@@ -9,7 +9,10 @@ import math
 
 import numpy as np
 
+import nanoae
+from nanoae import functional as F
 from nanoae.exercises import ch10_conv as graders
+from nanoae.ops import conv as conv_ops
 from grading_asserts import assert_fails_naming
 
 
@@ -152,3 +155,35 @@ def test_transpose_grader_fails_the_convolution_instead_of_its_adjoint():
     def forward_conv(y, weight, stride, padding):            # conv2d with the weight read the other way
         return conv2d(y, weight.transpose(1, 0, 2, 3), np.zeros(weight.shape[1]), stride, padding)
     assert_fails_naming(graders.grade_conv_transpose2d_naive(forward_conv), "has shape")
+
+
+# --- the library call that does the exercise does not pass it -------------------------------------
+
+def test_output_size_grader_fails_the_library_output_size():
+    def library(h, k, s, p):
+        return conv_ops.conv2d_output_size((h, h), (k, k), (s, s), (p, p))[0]
+    assert_fails_naming(graders.grade_conv_output_size(library), "calls nanoae.ops.conv.conv2d_output_size")
+
+
+def test_conv2d_grader_fails_the_library_conv2d():
+    def library(x, weight, bias, stride, padding):
+        return F.conv2d(nanoae.tensor(x), nanoae.tensor(weight), nanoae.tensor(bias), stride, padding).numpy()
+    assert_fails_naming(graders.grade_conv2d_naive(library), "calls nanoae.ops.conv.conv2d")
+
+
+def test_transpose_grader_fails_the_library_conv_transpose2d():
+    def library(y, weight, stride, padding):
+        return F.conv_transpose2d(nanoae.tensor(y), nanoae.tensor(weight), stride=stride, padding=padding).numpy()
+    assert_fails_naming(graders.grade_conv_transpose2d_naive(library), "calls nanoae.ops.conv.conv_transpose2d")
+
+
+def test_transpose_grader_fails_the_gradient_of_the_library_conv2d():
+    def by_autograd(y, weight, stride, padding):
+        n, _, h, w = y.shape
+        _, c_out, kh, kw = weight.shape
+        x = nanoae.tensor(np.zeros((n, c_out, (h - 1) * stride - 2 * padding + kh, (w - 1) * stride - 2 * padding + kw)),
+                          requires_grad=True)
+        (F.conv2d(x, nanoae.tensor(weight), stride=stride, padding=padding) * nanoae.tensor(y)).sum().backward()
+        return x.grad.numpy()
+    assert_fails_naming(graders.grade_conv_transpose2d_naive(by_autograd),
+                        "calls nanoae.ops.conv.ConvTranspose2d.forward")

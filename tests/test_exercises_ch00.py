@@ -6,6 +6,8 @@ and its FAIL line must name the mistake.
 """
 import numpy as np
 
+import nanoae
+from nanoae import functional as F
 from nanoae.exercises import ch00_backprop as graders
 from grading_asserts import assert_fails_naming
 
@@ -126,3 +128,29 @@ def test_linear_grader_fails_grad_w_divided_by_the_batch_size():
 def test_linear_grader_fails_an_answer_with_two_gradients():
     assert_fails_naming(graders.grade_linear_backward(lambda x, W, grad_a: right(x, W, grad_a)[1:]),
                         "return three arrays")
+
+
+# --- a gradient found by the autograd engine does not pass ----------------------------------------
+
+def test_sigmoid_backward_grader_fails_a_gradient_taken_by_autograd():
+    def by_autograd(h, grad_h):
+        a = nanoae.Tensor(np.log(h / (1 - h)), requires_grad=True)
+        a.sigmoid().backward(nanoae.Tensor(grad_h))
+        return a.grad.numpy()
+    assert_fails_naming(graders.grade_sigmoid_backward(by_autograd), "calls nanoae.autograd.Tensor.backward")
+
+
+def test_bce_grad_grader_fails_a_gradient_taken_by_autograd():
+    def by_autograd(a2, x):
+        a2 = nanoae.Tensor(a2, requires_grad=True)
+        (F.binary_cross_entropy_with_logits(a2, nanoae.Tensor(x), reduction="sum") / len(x)).backward()
+        return a2.grad.numpy()
+    assert_fails_naming(graders.grade_bce_logits_grad(by_autograd), "calls nanoae.autograd.Tensor.backward")
+
+
+def test_linear_grader_fails_gradients_taken_by_autograd():
+    def by_autograd(x, W, grad_a):
+        x, W = nanoae.Tensor(x, requires_grad=True), nanoae.Tensor(W, requires_grad=True)
+        b = nanoae.Tensor(np.zeros(len(W)), requires_grad=True)
+        return tuple(g.numpy() for g in nanoae.grad(x @ W.T + b, [x, W, b], grad_output=nanoae.Tensor(grad_a)))
+    assert_fails_naming(graders.grade_linear_backward(by_autograd), "calls nanoae.autograd.grad")

@@ -11,7 +11,7 @@ One convention throughout: ``log_var`` is the log of the *variance*, so the
 standard deviation is ``exp(0.5 * log_var)``.
 """
 from nanoae import backend, ops
-from nanoae.ops import leaky_relu, linear, relu, sigmoid, softplus, tanh  # noqa: F401
+from nanoae.ops import leaky_relu, linear, relu, sigmoid, softplus, tanh, topk  # noqa: F401
 from nanoae.ops import conv2d, conv_transpose2d, max_pool2d, upsample_nearest  # noqa: F401
 from nanoae.autograd import ShapeError, Tensor
 

@@ -109,6 +109,9 @@ CASES = [
     Case("max_pool2d (2x2)", lambda x: ops.max_pool2d(x, 2), [((2, 2, 4, 4), R)]),
     Case("max_pool2d (3x3, stride 2: overlapping)", lambda x: ops.max_pool2d(x, 3, stride=2), [((1, 2, 5, 5), R)]),
     Case("upsample_nearest (x2)", lambda x: ops.upsample_nearest(x, 2), [((2, 2, 3, 3), R)]),
+    # keeping the k largest of each row: k = 3 of 5 keeps negative entries too (the median of 5 normals)
+    Case("topk (k=3 of 5 per row)", lambda x: ops.topk(x, 3), [((4, 5), R)]),
+    Case("topk (3-D input, k=1)", lambda x: ops.topk(x, 1), [((2, 3, 4), R)]),
     # losses and the VAE's pieces
     Case("mse_loss", F.mse_loss, [((4, 5), R), ((4, 5), R)]),
     Case("binary_cross_entropy", F.binary_cross_entropy, [((4, 5), P), ((4, 5), P)]),

@@ -59,6 +59,23 @@ def torch_kl_bernoulli(rho_hat, reduction="mean", rho=0.1):
                         reduction)
 
 
+def torch_topk(x, k):
+    """torch.topk gives the k largest values and where they are; nanoae's topk puts them back in place."""
+    values, indices = torch.topk(x, k, dim=-1)
+    return torch.zeros_like(x).scatter(-1, indices, values)
+
+
+class TorchTopK(torch.nn.Module):
+    """torch.nn has no TopK layer: :func:`torch_topk` as one."""
+
+    def __init__(self, k):
+        super().__init__()
+        self.k = k
+
+    def forward(self, x):
+        return torch_topk(x, self.k)
+
+
 # --- the table: each nanoae op and loss, and its torch counterpart -------------------
 
 # Not in the catalogue: functional's other functions and the Tensor methods PyTorch users write.
@@ -125,6 +142,8 @@ TORCH = {
     "max_pool2d (2x2)": lambda x: TF.max_pool2d(x, 2),
     "max_pool2d (3x3, stride 2: overlapping)": lambda x: TF.max_pool2d(x, 3, stride=2),
     "upsample_nearest (x2)": lambda x: TF.interpolate(x, scale_factor=2, mode="nearest"),
+    "topk (k=3 of 5 per row)": lambda x: torch_topk(x, 3),
+    "topk (3-D input, k=1)": lambda x: torch_topk(x, 1),
     "mse_loss": TF.mse_loss,
     "binary_cross_entropy": TF.binary_cross_entropy,
     "binary_cross_entropy_with_logits": TF.binary_cross_entropy_with_logits,
@@ -517,6 +536,7 @@ LAYERS = {
     "Sigmoid": Layer(nn.Sigmoid, torch.nn.Sigmoid, [((3, 4), R)]),
     "Tanh": Layer(nn.Tanh, torch.nn.Tanh, [((3, 4), R)]),
     "Softplus": Layer(nn.Softplus, torch.nn.Softplus, [((3, 4), R)]),
+    "TopK": Layer(lambda: nn.TopK(2), lambda: TorchTopK(2), [((3, 4), R)]),
     "Identity": Layer(nn.Identity, torch.nn.Identity, [((3, 4), R)]),
     "Dropout (eval mode)": Layer(lambda: nn.Dropout(0.5).eval(), lambda: torch.nn.Dropout(0.5).eval(), [((3, 4), R)]),
     "Flatten": Layer(nn.Flatten, torch.nn.Flatten, [((2, 3, 2, 2), R)]),

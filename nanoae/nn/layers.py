@@ -121,6 +121,24 @@ class Softplus(Module):
         return F.softplus(x)
 
 
+class TopK(Module):
+    """Keeps the k largest entries of each row (the last axis) and zeroes the rest: ``F.topk``.
+
+    The activation of the TopK sparse autoencoder; the gradient flows only
+    through the k kept entries (ties: see ``nanoae/ops/topk.py``).
+    """
+
+    def __init__(self, k):
+        super().__init__()
+        self.k = k
+
+    def forward(self, x):
+        return F.topk(x, self.k)
+
+    def extra_repr(self):
+        return f"k={self.k}"
+
+
 class Dropout(Module):
     """Zeroes each element with probability p while training; identity in eval mode."""
 

@@ -10,6 +10,7 @@
 - ``gaussian``: reparameterize and gaussian_kl, the VAE's sampling step and its KL term
 - ``conv``: conv2d, conv_transpose2d, max_pool2d, upsample_nearest (images (N, C, H, W))
 - ``embedding``: sparse_embedding, a table lookup whose gradient is ``SparseRows`` (only the rows it read)
+- ``topk``: topk, keep the k largest entries of each row (the TopK sparse autoencoder's activation)
 
 To add an op: write its Function subclass in the file of its family (forward
 on arrays with ``self.xp``, backward with tensor ops, the derivative in the
@@ -28,3 +29,4 @@ from nanoae.ops.loss import bce_with_logits
 from nanoae.ops.reduction import logsumexp, max, mean, sum
 from nanoae.ops.shape import (broadcast_to, chunk, concatenate, getitem, reshape, split, sum_to,
                               swap_last_axes, transpose)
+from nanoae.ops.topk import topk

@@ -8,6 +8,9 @@ import math
 
 import numpy as np
 
+import nanoae
+from nanoae import functional as F
+from nanoae.analysis import anomaly, metrics
 from nanoae.exercises import ch07_anomaly as graders
 from grading_asserts import assert_fails_naming
 
@@ -141,3 +144,40 @@ def test_threshold_grader_fails_an_interpolated_quantile():
 def test_threshold_grader_fails_the_rate_quantile():
     assert_fails_naming(graders.grade_threshold_at_fpr(lambda s, rate: np.quantile(s, rate)),
                         "(1 - rate) quantile")
+
+
+# --- the library call that does the exercise does not pass it -------------------------------------
+
+def test_auc_grader_fails_the_library_roc_auc():
+    assert_fails_naming(graders.grade_auc_by_ranks(metrics.roc_auc), "calls nanoae.analysis.metrics.roc_auc")
+
+
+def test_reconstruction_grader_fails_the_library_squared_error():
+    def by_mse_loss(x, x_hat):
+        return F.mse_loss(nanoae.Tensor(x_hat), nanoae.Tensor(x), reduction="none").sum(axis=1).numpy()
+    assert_fails_naming(graders.grade_reconstruction_scores(by_mse_loss), "calls nanoae.functional.mse_loss")
+
+
+def test_reconstruction_grader_fails_the_library_reconstruction_error():
+    class Reconstructs:
+        """A stand-in model whose reconstructions are the given x_hat."""
+        device = "cpu"
+
+        def __init__(self, x_hat):
+            self.x_hat = x_hat
+
+        def eval(self):
+            return self
+
+        def reconstruct(self, batch):
+            return nanoae.Tensor(self.x_hat)
+
+    def by_reconstruction_error(x, x_hat):
+        return anomaly.reconstruction_error(Reconstructs(x_hat), x)
+    assert_fails_naming(graders.grade_reconstruction_scores(by_reconstruction_error),
+                        "calls nanoae.analysis.anomaly.reconstruction_error")
+
+
+def test_threshold_grader_fails_the_library_threshold():
+    assert_fails_naming(graders.grade_threshold_at_fpr(metrics.threshold_at_fpr),
+                        "calls nanoae.analysis.metrics.threshold_at_fpr")

@@ -109,6 +109,10 @@ CASES = [
     Case("max_pool2d (2x2)", lambda x: ops.max_pool2d(x, 2), [((2, 2, 4, 4), R)]),
     Case("max_pool2d (3x3, stride 2: overlapping)", lambda x: ops.max_pool2d(x, 3, stride=2), [((1, 2, 5, 5), R)]),
     Case("upsample_nearest (x2)", lambda x: ops.upsample_nearest(x, 2), [((2, 2, 3, 3), R)]),
+    # the straight-through estimator, where its identity gradient is the true one: z_q cut from the
+    # graph (as a codebook vector chosen by argmin is) yet moving one for one with z_e
+    Case("straight_through (z_q = z_e + 0.5, detached)",
+         lambda z_e: ops.straight_through(z_e, z_e.detach() + 0.5), [((4, 3), R)]),
     # keeping the k largest of each row: k = 3 of 5 keeps negative entries too (the median of 5 normals)
     Case("topk (k=3 of 5 per row)", lambda x: ops.topk(x, 3), [((4, 5), R)]),
     Case("topk (3-D input, k=1)", lambda x: ops.topk(x, 1), [((2, 3, 4), R)]),

@@ -142,6 +142,8 @@ TORCH = {
     "max_pool2d (2x2)": lambda x: TF.max_pool2d(x, 2),
     "max_pool2d (3x3, stride 2: overlapping)": lambda x: TF.max_pool2d(x, 3, stride=2),
     "upsample_nearest (x2)": lambda x: TF.interpolate(x, scale_factor=2, mode="nearest"),
+    # torch has no straight-through op: its users write z_e + (z_q - z_e).detach()
+    "straight_through (z_q = z_e + 0.5, detached)": lambda z_e: z_e + ((z_e.detach() + 0.5) - z_e).detach(),
     "topk (k=3 of 5 per row)": lambda x: torch_topk(x, 3),
     "topk (3-D input, k=1)": lambda x: torch_topk(x, 1),
     "mse_loss": TF.mse_loss,

@@ -10,6 +10,7 @@
 - ``gaussian``: reparameterize and gaussian_kl, the VAE's sampling step and its KL term
 - ``conv``: conv2d, conv_transpose2d, max_pool2d, upsample_nearest (images (N, C, H, W))
 - ``embedding``: sparse_embedding, a table lookup whose gradient is ``SparseRows`` (only the rows it read)
+- ``quantize``: straight_through (the VQ-VAE's straight-through estimator), nearest_code, squared_distances
 - ``topk``: topk, keep the k largest entries of each row (the TopK sparse autoencoder's activation)
 
 To add an op: write its Function subclass in the file of its family (forward
@@ -26,6 +27,7 @@ from nanoae.ops.elementwise import (abs, clip, exp, leaky_relu, log, maximum, re
 from nanoae.ops.gaussian import gaussian_kl, reparameterize
 from nanoae.ops.linalg import linear, matmul
 from nanoae.ops.loss import bce_with_logits
+from nanoae.ops.quantize import nearest_code, squared_distances, straight_through
 from nanoae.ops.reduction import logsumexp, max, mean, sum
 from nanoae.ops.shape import (broadcast_to, chunk, concatenate, getitem, reshape, split, sum_to,
                               swap_last_axes, transpose)

@@ -56,6 +56,7 @@ FLOORS = {
 
     "nanoae.nn.*": 3,
     "nanoae.data.*": 3,
+    "nanoae.text.*": 3,
 
     "nanoae.optim": 4,
 
@@ -69,6 +70,7 @@ FLOORS = {
     "nanoae.interop.*": 6,
 
     "nanoae.train": 7,
+    "nanoae.train_skipgram": 7,
 
     "nanoae.cli.*": 8,
     "nanoae.__main__": 8,

@@ -6,8 +6,9 @@ and its FAIL line must name the mistake.
 """
 import numpy as np
 
-from nanoae import Tensor
+from nanoae import Tensor, nn
 from nanoae.exercises import ch11_seq2seq as graders
+from nanoae.models.seq2seq import Seq2SeqAutoencoder, Seq2SeqConfig, sequence_mask
 from grading_asserts import assert_fails_naming
 
 
@@ -145,3 +146,30 @@ def test_state_grader_fails_a_numpy_answer():
     def numpy_answer(outputs, lengths):
         return outputs.numpy()[np.arange(len(lengths)), lengths - 1]
     assert_fails_naming(graders.grade_last_valid_state(numpy_answer), "return a Tensor")
+
+
+# --- the library call that does the exercise does not pass it -------------------------------------
+
+def test_gru_grader_fails_the_library_gru_cell():
+    def library(x, h, w_ih, w_hh, b_ih, b_hh):
+        cell = nn.GRUCell(x.shape[1], h.shape[1], dtype="float64")
+        for parameter, value in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh),
+                                    (w_ih, w_hh, b_ih, b_hh)):
+            parameter.data[...] = value
+        return cell(Tensor(x), Tensor(h)).numpy()
+    assert_fails_naming(graders.grade_gru_cell_forward(library), "calls nanoae.nn.recurrent.GRUCell.forward")
+
+
+def test_loss_grader_fails_the_models_masked_loss():
+    def library(x_hat, x, lengths):
+        model = Seq2SeqAutoencoder(Seq2SeqConfig(input_dim=x.shape[2], hidden_size=2, latent_dim=2, recon="mse"))
+        return model.reconstruction_loss(x_hat, x, lengths)
+    assert_fails_naming(graders.grade_masked_sequence_loss(library),
+                        "calls nanoae.models.seq2seq.Seq2SeqAutoencoder.reconstruction_loss")
+
+
+def test_loss_grader_fails_the_models_sequence_mask():
+    def library_mask(x_hat, x, lengths):
+        mask = sequence_mask(lengths, x.shape[1], np).astype(np.float64)
+        return (((x_hat - x) ** 2).sum(axis=2) * Tensor(mask)).sum() / len(lengths)
+    assert_fails_naming(graders.grade_masked_sequence_loss(library_mask), "calls nanoae.models.seq2seq.sequence_mask")

@@ -106,3 +106,27 @@ def test_sum_to_grader_fails_an_answer_that_sums_from_the_left():
 
 def test_sum_to_grader_fails_the_gradient_returned_unchanged():
     assert_fails_naming(graders.grade_sum_to(lambda grad, shape: grad), "expected (3,)")
+
+
+# --- the library does not do the exercise --------------------------------------------------------
+
+class SiLUByAutograd(nanoae.Function):
+    """A right forward, and a backward that lets the engine differentiate x * sigmoid(x)."""
+
+    def forward(self, x):
+        return x / (1 + self.xp.exp(-x))
+
+    def backward(self, gy):
+        x = nanoae.Tensor(self.inputs[0].data, requires_grad=True)
+        with nanoae.enable_grad():
+            y = x * x.sigmoid()
+        return nanoae.grad(y, [x], grad_output=gy)[0]
+
+
+def test_silu_grader_fails_a_backward_taken_by_autograd():
+    assert_fails_naming(graders.grade_SiLU(SiLUByAutograd), "calls nanoae.autograd.grad")
+
+
+def test_sum_to_grader_fails_the_library_sum_to():
+    assert_fails_naming(graders.grade_sum_to(lambda grad, shape: nanoae.Tensor(grad).sum_to(shape).numpy()),
+                        "calls nanoae.ops.shape.sum_to")

@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 
+from nanoae.analysis import hashing, retrieval
 from nanoae.exercises import ch08_hashing as graders
 from grading_asserts import assert_fails_naming
 
@@ -139,3 +140,38 @@ def test_precision_grader_fails_the_farthest_items():
 def test_precision_grader_fails_one_number_for_all_items():
     assert_fails_naming(graders.grade_precision_at_k(lambda d, y, k: precision(d, y, k).mean()),
                         "one precision per item")
+
+
+# --- the library call that does the exercise does not pass it -------------------------------------
+
+def test_hamming_grader_fails_the_library_hamming_distance():
+    assert_fails_naming(graders.grade_hamming_distance(hashing.hamming_distance),
+                        "calls nanoae.analysis.hashing.hamming_distance")
+
+
+def by_flip_masks(code, radius):
+    """The ball from the hash table's masks: XOR the code's bucket number with every mask of up to radius bits."""
+    key = int(hashing.code_keys(code[None])[0])
+    masks = [mask for d in range(radius + 1) for mask in hashing.flip_masks(len(code), d)]
+    return np.array([[((key ^ mask) >> j) & 1 for j in range(len(code))] for mask in masks])
+
+
+def test_radius_grader_fails_the_hash_tables_flip_masks_even_when_they_are_cached():
+    for _ in range(2):        # the second time, flip_masks holds every answer in its cache
+        assert_fails_naming(graders.grade_codes_within_radius(by_flip_masks),
+                            "calls nanoae.analysis.hashing.flip_masks")
+
+
+def test_radius_grader_fails_a_lookup_in_a_hash_table_of_every_code():
+    def by_lookup(code, radius):
+        every_code = np.array(list(itertools.product((0, 1), repeat=len(code))), dtype=np.uint8)
+        return every_code[hashing.HashIndex(every_code).lookup(code, radius)]
+    assert_fails_naming(graders.grade_codes_within_radius(by_lookup), "calls nanoae.analysis.hashing.HashIndex.lookup")
+
+
+def test_precision_grader_fails_the_library_precision_per_query():
+    def by_the_library(distances, labels, k):
+        nearest = np.argsort(distances + np.diag(np.full(len(labels), np.inf)), axis=1)[:, :k]
+        return retrieval.precision_per_query(labels[nearest], labels)
+    assert_fails_naming(graders.grade_precision_at_k(by_the_library),
+                        "calls nanoae.analysis.retrieval.precision_per_query")

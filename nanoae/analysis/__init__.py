@@ -13,6 +13,7 @@ from the data, as in the engine.
 | ``retrieval.py`` | nearest neighbours by linear scan, precision@k | 08, 09 |
 | ``latent.py`` | interpolation (linear, slerp), class means, attribute vectors, path measures | 09 |
 | ``probe.py`` | a linear classifier on codes: how much a code says about the label | 09, 10 |
+| ``sae.py`` | a sparse autoencoder's measures: normalized MSE, L0, dead latents, downstream loss, class mix | 16 |
 | ``word_vectors.py`` | word vectors: nearest neighbours, analogies by 3CosAdd with coverage, Spearman's rho | 14 |
 
 Import the file you need: ``from nanoae.analysis.metrics import roc_auc``.

@@ -22,6 +22,9 @@ model reads: ``"images"`` (flat rows of pixels, (B, D)) or ``"sequences"``.
 A model with a prior to sample from has ``sample(n)``.
 
 ``mlp.py`` builds the dense layers; ``config.py`` holds what the configs share.
+
+Not in ``MODELS``, since they do not read images: ``sae.py`` (``SAE``, the sparse autoencoders of a
+trained model's activations) and ``classifier.py`` (``MLPClassifier``, the model they study), chapter 16.
 """
 from nanoae import backend
 from nanoae.models.aae import AAEConfig, AdversarialAutoencoder

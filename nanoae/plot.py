@@ -156,6 +156,34 @@ def loss_curves(history, path, title="Loss per epoch"):
     return _save(fig, path)
 
 
+def loss_curve(values, path, title, xlabel, ylabel="loss"):
+    """One line of losses, e.g. skip-gram's mean loss per pair over stretches of training steps."""
+    fig = Figure(figsize=(5, 3.2), layout="tight")
+    ax = fig.subplots()
+    ax.plot(np.arange(1, len(values) + 1), values, "-")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def word_map(points, words, groups, path, title):
+    """Words at 2-D points (n, 2), written beside their dot, coloured by group (one name per word)."""
+    fig = Figure(figsize=(7, 6), layout="tight")
+    ax = fig.subplots()
+    cmap = matplotlib.colormaps["tab10"]
+    for k, group in enumerate(dict.fromkeys(groups)):
+        mask = np.array([g == group for g in groups])
+        ax.scatter(points[mask, 0], points[mask, 1], s=12, color=cmap(k % 10), label=group)
+    for (x, y), word in zip(points, words):
+        ax.annotate(word, (x, y), textcoords="offset points", xytext=(3, 3), fontsize=8)
+    ax.set_xlabel("principal component 1")
+    ax.set_ylabel("principal component 2")
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
 def manifold_grid(decode, path, n=15, side=28, span=None):
     """Decode a grid of n x n points z in a 2-D latent space and tile the images.
 

@@ -16,6 +16,7 @@ import os
 import warnings
 
 from nanoae import plot, runs
+from nanoae.cli import skipgram
 from nanoae.checkpoint import CHECKPOINT, HISTORY_FILES, CheckpointError, load_checkpoint
 from nanoae.cli.arguments import (HelpFormatter, add_device, class_list, dest, fraction, layer_sizes,
                                       non_negative_int, options_given, positive)
@@ -76,8 +77,9 @@ def add_parser(commands):
     defaults = TrainConfig()
     train = commands.add_parser("train", help="train an autoencoder; write a checkpoint, its history and figures",
                                 formatter_class=HelpFormatter)
-    train.add_argument("model", choices=IMAGE_MODELS,
-                       help=", ".join(f"{name}: {MODELS[name].__name__}" for name in IMAGE_MODELS))
+    train.add_argument("model", choices=IMAGE_MODELS + ["skipgram"],
+                       help=", ".join(f"{name}: {MODELS[name].__name__}" for name in IMAGE_MODELS)
+                       + "; skipgram: word vectors from a corpus (its options below)")
     train.add_argument("--dataset", choices=DATASETS, help=f"fontdigits is embedded (no download); mnist and "
                        f"fashion-mnist are looked for on disk and downloaded if missing; auto takes MNIST if it is "
                        f"on disk or can be downloaded, else Fashion-MNIST on disk, else fontdigits "
@@ -104,6 +106,7 @@ def add_parser(commands):
                        help="continue from a checkpoint.npz; --epochs, --out, --device, --lr and --batch-size "
                             "may change, the model and data may not")
     train.add_argument("--quiet", action="store_const", const=True, help="no progress bars or per-epoch lines")
+    skipgram.add_arguments(train)
     train.set_defaults(run=run)
 
 
@@ -204,7 +207,18 @@ def claim_folder(plan, args):
 
 # --- the command -----------------------------------------------------------------
 
+# The options of images alone; skip-gram's own are in nanoae/cli/skipgram.py.
+IMAGE_ONLY = ("--dataset", "--normal", "--limit", "--resume", "--device", *(option.flag for option in MODEL_OPTIONS))
+SKIPGRAM_ONLY = ("--corpus", *skipgram.OPTIONS, "--dense")
+
+
 def run(args):
+    # Skip-gram trains on a corpus, not on images: another loop, other options and files.
+    if args.model == "skipgram":
+        return skipgram.run(args, options_given(args, IMAGE_ONLY))
+    given = options_given(args, SKIPGRAM_ONLY)
+    if given:
+        raise ValueError(f"{', '.join(given)} apply only to skipgram, not to the {args.model!r} model")
     plan = plan_resumed_run(args) if args.resume else plan_fresh_run(args)
     if plan is None:
         return 0

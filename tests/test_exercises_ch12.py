@@ -8,6 +8,7 @@ import numpy as np
 
 from nanoae import functional as F
 from nanoae.exercises import ch12_aae as graders
+from nanoae.models.aae import mixture_means
 from grading_asserts import assert_fails_naming
 
 
@@ -166,3 +167,26 @@ def test_mixture_grader_fails_components_counted_from_one():
         z, component = mixture()(n, k, radius, std, rng)
         return z, component + 1
     assert_fails_naming(graders.grade_sample_mixture_prior(from_one), "0 to k - 1")
+
+
+# --- the library call that does the exercise does not pass it -------------------------------------
+
+def test_discriminator_grader_fails_the_library_cross_entropy():
+    def library(d_real, d_fake):
+        return (F.binary_cross_entropy_with_logits(d_real, np.ones(len(d_real)))
+                + F.binary_cross_entropy_with_logits(d_fake, np.zeros(len(d_fake))))
+    assert_fails_naming(graders.grade_discriminator_loss(library),
+                        "calls nanoae.functional.binary_cross_entropy_with_logits")
+
+
+def test_generator_grader_fails_the_library_cross_entropy():
+    def library(d_fake):
+        return F.binary_cross_entropy_with_logits(d_fake, np.ones(len(d_fake)))
+    assert_fails_naming(graders.grade_generator_loss(library), "calls nanoae.functional.binary_cross_entropy_with_logits")
+
+
+def test_mixture_grader_fails_the_library_ring_of_means():
+    def library(n, k, radius, std, rng):
+        component = rng.integers(0, k, size=n)
+        return mixture_means(k, radius, 2, np)[component] + std * rng.standard_normal((n, 2)), component
+    assert_fails_naming(graders.grade_sample_mixture_prior(library), "calls nanoae.models.aae.mixture_means")

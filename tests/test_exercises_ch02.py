@@ -5,7 +5,10 @@ tests/test_notebooks.py. Here each grader meets the mistakes students make,
 and its FAIL line must name the mistake.
 """
 import numpy as np
+import pytest
 
+import nanoae
+from nanoae.analysis.pca import PCA
 from nanoae.exercises import ch02_pca as graders
 from grading_asserts import assert_fails_naming
 
@@ -171,3 +174,35 @@ def test_gradient_grader_fails_a_single_array_instead_of_a_pair():
     def one(x, w_enc, w_dec):
         return hand_gradients(x, w_enc, w_dec)[0]
     assert_fails_naming(graders.grade_linear_ae_gradients(one), "pair")
+
+
+# --- the library does not do the exercise --------------------------------------------------------
+
+def test_pca_grader_fails_the_library_pca():
+    assert_fails_naming(graders.grade_pca_reconstruct(lambda x, k: PCA(k).fit(x).reconstruct(x)),
+                        "calls nanoae.analysis.pca.PCA.fit")
+
+
+def test_angles_grader_fails_scipy_subspace_angles():
+    linalg = pytest.importorskip("scipy.linalg", reason="SciPy is not installed: nothing to rule out")
+    assert_fails_naming(graders.grade_principal_angles(lambda a, b: linalg.subspace_angles(a, b)[::-1]),
+                        "calls scipy.linalg._decomp_svd.subspace_angles")
+
+
+def test_angles_grader_passes_an_answer_that_uses_other_scipy_functions():
+    linalg = pytest.importorskip("scipy.linalg", reason="SciPy is not installed")   # they share one wrapper
+
+    def with_scipy(a, b):
+        cosines = linalg.svd(linalg.qr(a, mode="economic")[0].T @ linalg.qr(b, mode="economic")[0],
+                             compute_uv=False)
+        return np.arccos(np.clip(cosines, -1, 1))
+    assert graders.grade_principal_angles(with_scipy).passed
+
+
+def test_gradient_grader_fails_gradients_taken_by_autograd():
+    def by_autograd(x, w_enc, w_dec):
+        enc, dec = nanoae.Tensor(w_enc, requires_grad=True), nanoae.Tensor(w_dec, requires_grad=True)
+        x = nanoae.Tensor(x)
+        (((x @ enc.T @ dec.T - x) ** 2).sum() / len(x)).backward()
+        return enc.grad.numpy(), dec.grad.numpy()
+    assert_fails_naming(graders.grade_linear_ae_gradients(by_autograd), "calls nanoae.autograd.Tensor.backward")

@@ -1,54 +1,94 @@
 """Graders for chapter 02, autoencoders and PCA.
 
-| exercise | what the student writes | checked against |
+| exercise | what the student writes | checked by |
 | --- | --- | --- |
-| ``pca_reconstruct(x, k)`` | centre, SVD, project on the top k directions, rebuild | known directions; eigh |
-| ``principal_angles(a, b)`` | the angles between the column spaces of two matrices | known angles |
-| ``linear_ae_gradients(x, w_enc, w_dec)`` | dL/dW of a linear autoencoder, by hand | nanoae's autograd |
+| ``pca_reconstruct(x, k)`` | centre, SVD, project on the top k directions, rebuild | the values stored for data with known principal directions and for random data |
+| ``principal_angles(a, b)`` | the angles between the column spaces of two matrices | the angles the pairs of subspaces were built to meet at |
+| ``linear_ae_gradients(x, w_enc, w_dec)`` | dL/dW of a linear autoencoder, by hand | the values stored for these inputs |
 
-"known directions": data built so that its principal directions are known
-in closed form; "eigh": an eigendecomposition of the covariance, a route
-independent of the SVD; "known angles": pairs of subspaces built to meet at
-chosen angles, given in bases that hide them.
+"known principal directions": data built so that its principal directions
+and variances are known, distinct and well apart; "built to meet at":
+pairs of subspaces that meet at chosen angles, given in bases that hide
+them. The stored values (``values/ch02_pca.npz``) come from routes other
+than the one each exercise asks for: the reconstructions from an
+eigendecomposition of the covariance, the gradients from nanoae's autograd.
+The answers of the common mistakes (data not centred, angles in degrees, a
+forgotten factor 2, ...) are stored beside them, and the FAIL line names
+the one an answer matches.
 
-Where a wrong answer matches a common mistake (data not centred, angles in
-degrees, a forgotten factor 2, ...), the FAIL line names the mistake.
+Each exercise is the student's to write: an answer that calls nanoae's PCA
+(``nanoae.analysis.pca.PCA``), SciPy's ``subspace_angles`` (where SciPy is
+installed), or lets the autograd engine find the gradients
+(``Tensor.backward``, ``nanoae.grad``) does not pass.
 """
-import math
+import importlib.util
+import inspect
 
 from nanoae import backend
-from nanoae.exercises import Mismatch, as_numpy, compare, grader, passed_within, random_array
+from nanoae.analysis.pca import PCA
 from nanoae.autograd import Tensor, grad
+from nanoae.exercises import Mismatch, StoredValues, grader, passed_within, random_array
 
 TOL = 1e-6
-xp = backend.array_module_for("cpu")  # the graders build their inputs and references on the CPU
+STORED = StoredValues("ch02_pca")
+xp = backend.array_module_for("cpu")  # the graders build their inputs on the CPU
 
+PCA_CASES = (("known", 1), ("known", 4), ("known", 9), ("random", 4))   # (data, k)
+ANGLE_CASES = (((10, 25, 40, 60, 90), 13, 0), ((5, 33, 71), 8, 10), ((45,), 4, 20))   # (degrees, D, seed)
+LINEAR_AE_CASES = ((7, 6, 3, 30),)                                     # (B, D, k, seed)
+CASES = range(len(PCA_CASES))   # the stored values' case numbers; an exercise with fewer cases uses the first ones
+
+# The common mistakes, by the name their answers are stored under (tests/exercise_values/ch02_pca.py).
+# The two gradients of linear_ae_gradients are stored (and checked) apart, as grad_w_dec and grad_w_enc.
+GRADIENT_MISTAKES = {
+    "half": "a factor 2 is missing: d/dr of r^2 is 2r",
+    "negated": "the sign is flipped: the residual is x_hat - x",
+    "sum_over_batch": "you summed over the batch; the loss averages over it (divide by B)",
+    "mean_over_pixels": "you averaged over the pixels too; the loss sums over them",
+    "transposed": "your gradient is transposed: it must have the shape of the weight",
+}
+COSINES = "you returned the cosines (the singular values); return the angles, arccos of them"
+MISTAKES = {
+    "pca_reconstruct": {
+        "not_centred": "the data were not centred: subtract the mean of each column before the SVD, add it "
+                       "back after",
+        "no_mean": "you forgot to add the mean back to the reconstruction",
+        "smallest": "you kept the k directions of SMALLEST variance; keep the top k",
+        "one_more": "you kept k + 1 directions instead of k",
+        "one_fewer": "you kept k - 1 directions instead of k",
+    },
+    "principal_angles": {
+        "largest_first": "your angles are sorted from largest to smallest; return them smallest first",
+        "degrees": "your angles are in degrees; return radians",
+        "cosines": COSINES,
+        "cosines_largest_first": COSINES,
+        "no_qr": "orthonormalize the columns of a and b first (QR): the singular values of a.T @ b are cosines "
+                 "only for orthonormal bases",
+    },
+    "grad_w_dec": GRADIENT_MISTAKES,
+    "grad_w_enc": GRADIENT_MISTAKES,
+}
+
+
+def _library_angles():
+    """SciPy's subspace_angles where SciPy is installed (nanoae does not need it), else nothing.
+
+    SciPy wraps its linalg functions in one shared wrapper; the function inside
+    it is the one that is this exercise.
+    """
+    if importlib.util.find_spec("scipy") is None:
+        return ()
+    from scipy.linalg import subspace_angles
+    return (inspect.unwrap(subspace_angles),)
+
+
+# --- the inputs of each case (the stored values were computed on these) -------------------------
 
 def _orthogonal(n, seed):
     """A random n x n orthogonal matrix (the Q of a QR of a Gaussian matrix)."""
-    a = random_array((n, n), seed)
-    q, _ = xp.linalg.qr(a)
+    q, _ = xp.linalg.qr(random_array((n, n), seed))
     return q
 
-
-def _check_or_diagnose(got, expected, mistakes, what):
-    """compare(got, expected); on a mismatch, name the mistake whose answer ``got`` equals, if any.
-
-    ``mistakes`` is a list of (wrong answer, what the student probably did).
-    """
-    try:
-        return compare(got, expected, TOL, what)
-    except Mismatch as mismatch:
-        for wrong, hint in mistakes:
-            try:
-                compare(got, wrong, TOL)
-            except Mismatch:
-                continue
-            raise Mismatch(f"{hint} ({mismatch})") from None
-        raise
-
-
-# --- exercise 1: PCA reconstruction --------------------------------------------------
 
 def _walsh(n):
     """The n x n Walsh-Hadamard matrix (n a power of two): entries +-1, columns orthogonal."""
@@ -59,73 +99,39 @@ def _walsh(n):
 
 
 def _known_pca_data(n=64, d=12, seed=0):
-    """Data whose principal directions and variances are known exactly.
+    """Data (n, d) whose principal directions and variances are known exactly.
 
     Columns 1.. of a Walsh matrix have mean 0 and are orthogonal, so
     x = mean + (h * scales) @ r.T has covariance r diag(scales^2) r.T / n:
-    its principal directions are the columns of r, in the order of ``scales``.
+    its principal directions are the columns of r, in the order of ``scales``
+    (distinct and decreasing), and its mean is far from 0.
     """
     h = _walsh(n)[:, 1:d + 1]                                   # (n, d), centred, orthogonal columns
-    scales = xp.linspace(3.0, 0.3, d)                          # distinct, decreasing
+    scales = xp.linspace(3.0, 0.3, d)
     r = _orthogonal(d, seed + 1)                               # (d, d) the principal directions
-    mean = 2 * random_array((d,), seed + 2)                    # far from 0, both signs
-    x = mean + (h * scales) @ r.T
-
-    def reconstruction(k):
-        return mean + (h[:, :k] * scales[:k]) @ r[:, :k].T
-
-    return x, reconstruction
+    mean = 2 * random_array((d,), seed + 2)                    # both signs
+    return mean + (h * scales) @ r.T
 
 
-def _pca_by_eigh(x, k, centre=True, add_mean=True, last=False):
-    """An independent reference (eigenvectors of the covariance), and a few wrong variants of it."""
-    mean = x.mean(axis=0) if centre else 0 * x[0]
-    xc = x - mean
-    _, vectors = xp.linalg.eigh(xc.T @ xc)                     # eigenvalues ascending
-    v = vectors[:, :k] if last else vectors[:, ::-1][:, :k]    # (d, k)
-    return xc @ v @ v.T + (mean if add_mean else 0)
-
-
-def _pca_mistakes(x, k):
-    return [(_pca_by_eigh(x, k, centre=False, add_mean=False),
-             "the data were not centred: subtract the mean of each column before the SVD, add it back after"),
-            (_pca_by_eigh(x, k, add_mean=False), "you forgot to add the mean back to the reconstruction"),
-            (_pca_by_eigh(x, k, last=True), "you kept the k directions of SMALLEST variance; keep the top k"),
-            (_pca_by_eigh(x, k + 1), "you kept k + 1 directions instead of k"),
-            (_pca_by_eigh(x, k - 1), "you kept k - 1 directions instead of k")]
-
-
-@grader("pca_reconstruct")
-def grade_pca_reconstruct(pca_reconstruct):
-    """Closed form on data with known principal directions, then random data against eigh."""
-    worst = 0.0
-    x, reconstruction = _known_pca_data()
-    for k in (1, 4, 9):
-        given = x.copy()
-        got = pca_reconstruct(given, k)
-        if not (given == x).all():
-            raise Mismatch("your function changed its input x in place; work on a copy (x - mean makes one)")
-        worst = max(worst, _check_or_diagnose(got, reconstruction(k), _pca_mistakes(x, k),
-                                              f"x_hat for k={k} (data with known principal directions)"))
+def pca_reconstruct_inputs(case):
+    """(x, k): the data of known principal directions, or random data with columns of unequal scales."""
+    data, k = PCA_CASES[case]
+    if data == "known":
+        return _known_pca_data(), k
     x = random_array((40, 9), seed=3) * random_array((9,), seed=4, low=0.5, high=3) + random_array((9,), seed=5)
-    got = pca_reconstruct(x.copy(), 4)
-    worst = max(worst, _check_or_diagnose(got, _pca_by_eigh(x, 4), _pca_mistakes(x, 4),
-                                          "x_hat for k=4 (random data)"))
-    return passed_within(worst, TOL)
+    return x, k
 
 
-# --- exercise 2: principal angles -----------------------------------------------------
-
-def _subspaces_with_angles(angles, d, seed):
-    """Two (d, k) matrices whose column spaces meet at ``angles`` (radians), in random bases.
+def principal_angles_inputs(case):
+    """Two (D, k) matrices whose column spaces meet at the case's angles, in random bases.
 
     Before the rotation: a spans e_1..e_k and b's column i is
     cos(t_i) e_i + sin(t_i) e_{k+i}. A random rotation q moves both, and random
     invertible k x k matrices mix each one's columns: the spaces, hence the
     angles, stay the same, but the columns are no longer orthonormal.
     """
-    k = len(angles)
-    t = xp.asarray(angles)
+    degrees, d, seed = ANGLE_CASES[case]
+    k, t = len(degrees), xp.radians(degrees)
     a0, b0 = xp.zeros((d, k)), xp.zeros((d, k))
     a0[:k, :k] = xp.eye(k)
     b0[:k, :k] = xp.diag(xp.cos(t))
@@ -136,61 +142,53 @@ def _subspaces_with_angles(angles, d, seed):
     return q @ a0 @ mix_a, q @ b0 @ mix_b
 
 
-COSINES = "you returned the cosines (the singular values); return the angles, arccos of them"
+def linear_ae_gradients_inputs(case):
+    """(x (B, D), w_enc (k, D), w_dec (D, k)), all of both signs."""
+    batch, d, k, seed = LINEAR_AE_CASES[case]
+    return random_array((batch, d), seed), random_array((k, d), seed + 1), random_array((d, k), seed + 2)
 
 
-def _angles_mistakes(a, b, expected):
-    raw = xp.linalg.svd(a.T @ b, compute_uv=False)             # cosines only if a, b were orthonormal
-    return [(expected[::-1], "your angles are sorted from largest to smallest; return them smallest first"),
-            (expected * 180 / math.pi, "your angles are in degrees; return radians"),
-            (xp.cos(expected), COSINES),
-            (xp.cos(expected)[::-1], COSINES),
-            (xp.arccos(xp.clip(raw, -1, 1)),
-             "orthonormalize the columns of a and b first (QR): the singular values of a.T @ b are cosines "
-             "only for orthonormal bases")]
+# --- exercise 1: PCA reconstruction --------------------------------------------------
 
-
-@grader("principal_angles")
-def grade_principal_angles(principal_angles):
-    """Angles known by construction, in bases that hide them."""
+@grader("pca_reconstruct", forbidden=(PCA.fit,))
+def grade_pca_reconstruct(pca_reconstruct):
     worst = 0.0
-    cases = [([10, 25, 40, 60, 90], 13, 0), ([5, 33, 71], 8, 10), ([45], 4, 20)]
-    for degrees, d, seed in cases:
-        expected = xp.radians(degrees)                         # listed smallest first
-        a, b = _subspaces_with_angles(expected, d, seed)
+    for case, (data, _) in enumerate(PCA_CASES):
+        x, k = pca_reconstruct_inputs(case)
+        given = x.copy()
+        got = pca_reconstruct(given, k)
+        if not (given == x).all():
+            raise Mismatch("your function changed its input x in place; work on a copy (x - mean makes one)")
+        what = "data with known principal directions" if data == "known" else "random data"
+        worst = max(worst, STORED.check(got, "pca_reconstruct", case, MISTAKES["pca_reconstruct"], TOL,
+                                        f"x_hat for k={k} ({what})"))
+    return passed_within(worst, TOL)
+
+
+# --- exercise 2: principal angles -----------------------------------------------------
+
+@grader("principal_angles", forbidden=_library_angles())
+def grade_principal_angles(principal_angles):
+    worst = 0.0
+    for case, (degrees, d, _) in enumerate(ANGLE_CASES):
+        a, b = principal_angles_inputs(case)
         got = principal_angles(a.copy(), b.copy())
-        worst = max(worst, _check_or_diagnose(got, expected, _angles_mistakes(a, b, expected),
-                                              f"angles in radians ({len(degrees)} of them, in {d}-D space)"))
+        worst = max(worst, STORED.check(got, "principal_angles", case, MISTAKES["principal_angles"], TOL,
+                                        f"angles in radians ({len(degrees)} of them, in {d}-D space)"))
     return passed_within(worst, TOL)
 
 
 # --- exercise 3: the gradient of a linear autoencoder ------------------------------
 
-def _linear_ae_loss(x, w_enc, w_dec):
-    """L = 1/B sum_b ||W_dec W_enc x_b - x_b||^2 with x as rows: x_hat = x W_enc^T W_dec^T."""
-    x_hat = x @ w_enc.T @ w_dec.T                              # (B, D)
-    return ((x_hat - x) ** 2).sum() / len(x)
-
-
-@grader("linear_ae_gradients")
+@grader("linear_ae_gradients", forbidden=(Tensor.backward, grad))
 def grade_linear_ae_gradients(linear_ae_gradients):
-    """Compare with nanoae's autograd (itself checked against finite differences) in float64."""
-    batch, d, k = 7, 6, 3
-    x = random_array((batch, d), seed=30)
-    w_enc, w_dec = random_array((k, d), seed=31), random_array((d, k), seed=32)
-    enc, dec = Tensor(w_enc, requires_grad=True), Tensor(w_dec, requires_grad=True)
-    expected_enc, expected_dec = (as_numpy(g) for g in grad(_linear_ae_loss(Tensor(x), enc, dec), [enc, dec]))
-
-    answer = linear_ae_gradients(x.copy(), w_enc.copy(), w_dec.copy())
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise Mismatch("return a pair (grad_w_enc, grad_w_dec)")
-    got_enc, got_dec = answer
     worst = 0.0
-    for got, expected, name in ((got_dec, expected_dec, "grad_w_dec"), (got_enc, expected_enc, "grad_w_enc")):
-        mistakes = [(expected / 2, "a factor 2 is missing: d/dr of r^2 is 2r"),
-                    (-expected, "the sign is flipped: the residual is x_hat - x"),
-                    (expected * batch, "you summed over the batch; the loss averages over it (divide by B)"),
-                    (expected / d, "you averaged over the pixels too; the loss sums over them"),
-                    (expected.T, "your gradient is transposed: it must have the shape of the weight")]
-        worst = max(worst, _check_or_diagnose(got, expected, mistakes, name))
+    for case in range(len(LINEAR_AE_CASES)):
+        x, w_enc, w_dec = linear_ae_gradients_inputs(case)
+        answer = linear_ae_gradients(x.copy(), w_enc.copy(), w_dec.copy())
+        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+            raise Mismatch("return a pair (grad_w_enc, grad_w_dec)")
+        got_enc, got_dec = answer
+        for name, got in (("grad_w_dec", got_dec), ("grad_w_enc", got_enc)):
+            worst = max(worst, STORED.check(got, name, case, MISTAKES[name], TOL, name))
     return passed_within(worst, TOL)

@@ -11,7 +11,7 @@ import pytest
 import nanoae
 from nanoae import Tensor, gradcheck, nn, ops
 from nanoae.gradcheck import GradcheckError
-from nanoae.ops.topk import TopK
+from nanoae.ops.sparse import TopK
 
 
 def leaf(xp, array):

@@ -3,7 +3,7 @@
 | file | what is inside | its ops |
 | --- | --- | --- |
 | ``module.py`` | ``Module`` (the base class of every layer and model), ``Parameter`` | |
-| ``layers.py`` | ``Linear``, ``Sequential``, activations and ``ACTIVATIONS``, ``TopK``, ``Dropout``, ``Flatten``, ``Unflatten`` | ``ops/linalg.py``, ``ops/elementwise.py``, ``ops/topk.py`` |
+| ``layers.py`` | ``Linear``, ``Sequential``, activations and ``ACTIVATIONS``, ``TopK``, ``Dropout``, ``Flatten``, ``Unflatten`` | ``ops/linalg.py``, ``ops/elementwise.py``, ``ops/sparse.py`` |
 | ``conv.py`` | ``Conv2d``, ``ConvTranspose2d``, ``MaxPool2d``, ``Upsample`` | ``ops/conv.py`` |
 | ``recurrent.py`` | ``GRUCell``, ``LSTMCell``, ``GRU`` | ``ops/shape.py`` (split, where) |
 | ``embedding.py`` | ``Embedding`` (dense or row-sparse gradient) | ``ops/shape.py`` (getitem), ``ops/embedding.py`` |

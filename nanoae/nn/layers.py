@@ -125,7 +125,7 @@ class TopK(Module):
     """Keeps the k largest entries of each row (the last axis) and zeroes the rest: ``F.topk``.
 
     The activation of the TopK sparse autoencoder; the gradient flows only
-    through the k kept entries (ties: see ``nanoae/ops/topk.py``).
+    through the k kept entries (ties: see ``nanoae/ops/sparse.py``).
     """
 
     def __init__(self, k):

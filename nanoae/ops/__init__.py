@@ -11,7 +11,7 @@
 - ``conv``: conv2d, conv_transpose2d, max_pool2d, upsample_nearest (images (N, C, H, W))
 - ``embedding``: sparse_embedding, a table lookup whose gradient is ``SparseRows`` (only the rows it read)
 - ``quantize``: straight_through (the VQ-VAE's straight-through estimator), nearest_code, squared_distances
-- ``topk``: topk, keep the k largest entries of each row (the TopK sparse autoencoder's activation)
+- ``sparse``: topk, keep the k largest entries of each row (the TopK sparse autoencoder's activation)
 
 To add an op: write its Function subclass in the file of its family (forward
 on arrays with ``self.xp``, backward with tensor ops, the derivative in the
@@ -31,4 +31,4 @@ from nanoae.ops.quantize import nearest_code, squared_distances, straight_throug
 from nanoae.ops.reduction import logsumexp, max, mean, sum
 from nanoae.ops.shape import (broadcast_to, chunk, concatenate, getitem, reshape, split, sum_to,
                               swap_last_axes, transpose)
-from nanoae.ops.topk import topk
+from nanoae.ops.sparse import topk

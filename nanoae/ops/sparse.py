@@ -1,4 +1,4 @@
-"""TopK: keep the k largest entries of each row, zero the rest.
+"""Sparse activations: topk keeps the k largest entries of each row and zeroes the rest.
 
 The activation of the TopK sparse autoencoder (Makhzani & Frey's k-sparse
 autoencoder, 2013; Gao et al., "Scaling and evaluating sparse autoencoders",

@@ -3,7 +3,8 @@
 That they pass the reference solutions is checked for every chapter in
 tests/test_notebooks.py. Here each grader meets the mistakes students make,
 and its FAIL line must name the mistake; each also passes a second, different
-correct answer (the package's own code), so it does not demand one way of writing it.
+correct answer, so it does not demand one way of writing it, and fails the
+package's own function, which would do the exercise for the student.
 """
 import fractions
 
@@ -20,12 +21,11 @@ def angle(z0, z1):
     return np.arccos(np.clip(z0 @ z1 / (np.linalg.norm(z0) * np.linalg.norm(z1)), -1, 1))
 
 
-def test_slerp_grader_passes_the_packages_interpolation_read_at_t():
-    def from_package(z0, z1, t):                    # t = k / n, the k-th of n + 1 evenly spaced steps
-        step = fractions.Fraction(t).limit_denominator(100)
-        path = latent.interpolate(z0, z1, step.denominator + 1, kind="slerp")
-        return path[step.numerator]
-    assert graders.grade_slerp(from_package).passed
+def test_slerp_grader_passes_a_rotation_from_z0_towards_z1():
+    def rotated(z0, z1, t):                         # cos(t w) z0 plus sin(t w) along z1's part orthogonal to z0
+        w = angle(z0, z1)
+        return np.cos(t * w) * z0 + np.sin(t * w) * (z1 - np.cos(w) * z0) / np.sin(w)
+    assert graders.grade_slerp(rotated).passed
 
 
 def test_slerp_grader_fails_a_straight_line():
@@ -63,8 +63,12 @@ def test_slerp_grader_fails_an_angle_in_degrees():
 
 # --- attribute_vector ------------------------------------------------------------------------------
 
-def test_attribute_vector_grader_passes_the_packages_version():
-    assert graders.grade_attribute_vector(latent.attribute_vector).passed
+def test_attribute_vector_grader_passes_means_taken_with_one_hot_rows():
+    def one_hot(codes, labels, source, target):
+        rows = (labels[None, :] == np.array([target, source])[:, None]).astype(float)   # (2, N)
+        means = rows @ codes / rows.sum(axis=1, keepdims=True)                          # (2, J)
+        return means[0] - means[1]
+    assert graders.grade_attribute_vector(one_hot).passed
 
 
 def test_attribute_vector_grader_fails_the_wrong_direction():
@@ -102,7 +106,6 @@ def test_few_labels_split_grader_passes_a_shuffled_answer_in_another_order():
                 taken[labels[i]].append(i)
         return np.sort(np.concatenate([taken[c] for c in taken]))
     assert graders.grade_few_labels_split(shuffle_then_take).passed
-    assert graders.grade_few_labels_split(latent.few_labels_split).passed
 
 
 def test_few_labels_split_grader_fails_the_first_examples_of_each_class():
@@ -154,3 +157,30 @@ def test_few_labels_split_grader_fails_a_boolean_mask():
             chosen[rng.choice(np.flatnonzero(labels == c), per_class, replace=False)] = True
         return chosen
     assert_fails_naming(graders.grade_few_labels_split(mask), "not a boolean mask")
+
+
+# --- the library call that does the exercise does not pass it -------------------------------------
+
+def test_slerp_grader_fails_the_packages_interpolation_read_at_t():
+    def from_package(z0, z1, t):                    # t = k / n, the k-th of n + 1 evenly spaced steps
+        step = fractions.Fraction(t).limit_denominator(100)
+        path = latent.interpolate(z0, z1, step.denominator + 1, kind="slerp")
+        return path[step.numerator]
+    assert_fails_naming(graders.grade_slerp(from_package), "calls nanoae.analysis.latent.interpolate")
+
+
+def test_attribute_vector_grader_fails_the_packages_attribute_vector():
+    assert_fails_naming(graders.grade_attribute_vector(latent.attribute_vector),
+                        "calls nanoae.analysis.latent.attribute_vector")
+
+
+def test_attribute_vector_grader_fails_the_packages_class_means():
+    def from_class_means(codes, labels, source, target):
+        means = latent.class_means(codes, labels)
+        return means[target] - means[source]
+    assert_fails_naming(graders.grade_attribute_vector(from_class_means), "calls nanoae.analysis.latent.class_means")
+
+
+def test_few_labels_split_grader_fails_the_packages_split():
+    assert_fails_naming(graders.grade_few_labels_split(latent.few_labels_split),
+                        "calls nanoae.analysis.latent.few_labels_split")

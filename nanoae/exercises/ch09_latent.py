@@ -2,115 +2,108 @@
 
 | exercise | what the student writes | checked by |
 | --- | --- | --- |
-| ``slerp(z0, z1, t)`` | the point at t on the arc from z0 to z1, (J,) | the closed form below; t = 0 and t = 1 give the ends |
-| ``attribute_vector(codes, labels, source, target)`` | mean code of class target minus that of class source, (J,) | class means computed one example at a time |
+| ``slerp(z0, z1, t)`` | the point at t on the arc from z0 to z1, (J,) | the points stored for these inputs; t = 0 and t = 1 give the ends |
+| ``attribute_vector(codes, labels, source, target)`` | mean code of class target minus that of class source, (J,) | the shape, and the vectors stored for these inputs |
 | ``few_labels_split(labels, per_class, rng)`` | indices of per_class examples of each class, drawn with rng | counts, repeats, reproducibility, uniformity |
 
-Slerp, with w the angle between the codes, cos(w) = <z0, z1> / (|z0| |z1|):
+The split needs no reference: it must hold per_class distinct examples of
+each class and valid indices; the same seed must give the same split and
+other seeds other splits; over many seeds every example must be picked about
+equally often.
 
-    z(t) = sin((1 - t) w) / sin(w) z0 + sin(t w) / sin(w) z1
-
-The split must hold per_class distinct examples of each class and valid
-indices; the same seed must give the same split and other seeds other
-splits; over many seeds every example must be picked about equally often.
+Each exercise rules out the library call that would do it:
+``nanoae.analysis.latent.interpolate`` for slerp,
+``latent.attribute_vector`` and ``latent.class_means`` for the attribute
+vector, ``latent.few_labels_split`` for the split.
 
 Codes have both signs, N != J, and the classes have different sizes, so that
 a mean over the wrong axis or a sum instead of a mean changes the answer.
-When an answer is wrong, the grader also tries the usual mistakes and names
-the one the answer matches.
+When an answer is wrong, the grader names the usual mistake it matches
+(their answers are stored for these inputs).
 """
 from nanoae import backend
-from nanoae.exercises import Mismatch, as_numpy, compare, diagnose, grader, passed_within, random_array
+from nanoae.analysis import latent
+from nanoae.exercises import Mismatch, StoredValues, as_numpy, compare, grader, passed_within, random_array
 
-TOL = 1e-9      # the references are closed forms in float64: a right answer agrees to ~1e-15
-xp = backend.array_module_for("cpu")  # references are computed on the CPU, in float64
+TOL = 1e-9      # the stored values are exact in float64: a right answer agrees to ~1e-15
+CASES = (  # the inputs of the two exercises with stored values: (seed, J, scale of z1, t), (seed, source, target)
+    {"slerp": (90, 5, 2.5, 0.3), "attribute": (70, 1, 3)},
+    {"slerp": (91, 8, 0.4, 0.75), "attribute": (71, 2, 0)},
+    {"slerp": (92, 3, 1.0, 0.5), "attribute": (72, 3, 1)},
+    {"slerp": (95, 6, None, 0.4), "attribute": (73, 0, 2)},    # scale None: z1 gets the norm of z0
+)
+STORED = StoredValues("ch09_latent")
+xp = backend.array_module_for("cpu")
+
+# The common mistakes, by the name their answers are stored under (tests/exercise_values/ch09_latent.py).
+MISTAKES = {
+    "slerp": {
+        "straight_line": "that is the straight line (1 - t) z0 + t z1; slerp follows the arc between the codes",
+        "unit_sphere": "you returned a point on the unit sphere: compute the angle from the normalized codes, "
+                       "but combine z0 and z1 themselves",
+        "swapped_weights": "the two weights are swapped: at t = 0 the answer must be z0",
+        "no_division": "the division by sin(w) is missing",
+    },
+    "attribute_vector": {
+        "reversed": "the sign is wrong: the vector goes from source to target",
+        "sums": "you summed the codes of each class: take their means (the classes have different sizes)",
+        "mean_of_all": "you subtracted the mean of all codes: subtract the mean of the source class",
+        "target_mean": "you returned the target class's mean: subtract the source class's mean",
+        "means_added": "you added the two means: subtract the source class's mean",
+    },
+}
+
+
+# --- the inputs of each case (the stored values were computed on these) -------------------------
+
+def slerp_inputs(case):
+    """(z0, z1, t): codes (J,) of both signs, of unequal norms, or equal ones where the case says so."""
+    seed, latent_dim, scale, t = CASES[case]["slerp"]
+    z0, z1 = random_array(latent_dim, seed), random_array(latent_dim, seed + 1)
+    z1 = z1 * (xp.linalg.norm(z0) / xp.linalg.norm(z1)) if scale is None else scale * z1
+    return z0, z1, t
+
+
+def attribute_inputs(case):
+    """(codes (23, 4) of both signs, labels 0..3 with classes of sizes 4, 7, 3 and 9, source, target)."""
+    seed, source, target = CASES[case]["attribute"]
+    codes = random_array((23, 4), seed) + 0.5
+    labels = xp.repeat(xp.arange(4), [4, 7, 3, 9])
+    order = backend.new_generator(seed + 1).permutation(23)
+    return codes[order], labels[order], source, target
 
 
 # --- exercise 1: slerp ----------------------------------------------------------------------
 
-def _slerp(z0, z1, t):
-    omega = xp.arccos(xp.clip(z0 @ z1 / (xp.linalg.norm(z0) * xp.linalg.norm(z1)), -1.0, 1.0))
-    return (xp.sin((1 - t) * omega) * z0 + xp.sin(t * omega) * z1) / xp.sin(omega)
-
-
-def _slerp_cases():
-    """(z0, z1, t, what): codes of both signs, unequal and equal norms, several t."""
-    cases = []
-    for seed, latent, scale, t in ((90, 5, 2.5, 0.3), (91, 8, 0.4, 0.75), (92, 3, 1.0, 0.5)):
-        z0, z1 = random_array(latent, seed), scale * random_array(latent, seed + 1)
-        cases.append((z0, z1, t, f"J={latent}, t={t}"))
-    z0, z1 = random_array(6, 95), random_array(6, 96)
-    z1 = z1 * (xp.linalg.norm(z0) / xp.linalg.norm(z1))                 # equal norms
-    cases.append((z0, z1, 0.4, "J=6, t=0.4, |z0| = |z1|"))
-    return cases
-
-
-@grader("slerp")
+@grader("slerp", forbidden=(latent.interpolate,))
 def grade_slerp(slerp):
     worst = 0.0
-    for z0, z1, t, what in _slerp_cases():
+    for case in range(len(CASES)):
+        z0, z1, t = slerp_inputs(case)
+        equal = ", |z0| = |z1|" if CASES[case]["slerp"][2] is None else ""
         got = as_numpy(slerp(z0.copy(), z1.copy(), t))
-        expected = _slerp(z0, z1, t)
-        unit0, unit1 = z0 / xp.linalg.norm(z0), z1 / xp.linalg.norm(z1)
-        omega = xp.arccos(unit0 @ unit1)
-        try:
-            worst = max(worst, compare(got, expected, TOL, f"your slerp ({what})"))
-        except Mismatch as mismatch:
-            diagnose(got, [
-                ((1 - t) * z0 + t * z1, "that is the straight line (1 - t) z0 + t z1; slerp follows the arc: "
-                                        "sin((1 - t) w) / sin(w) z0 + sin(t w) / sin(w) z1"),
-                (_slerp(unit0, unit1, t), "you returned a point on the unit sphere: compute the angle from the "
-                                          "normalized codes, but combine z0 and z1 themselves"),
-                ((xp.sin(t * omega) * z0 + xp.sin((1 - t) * omega) * z1) / xp.sin(omega),
-                 "the two weights are swapped: at t = 0 the answer must be z0, "
-                 "so z0's weight is sin((1 - t) w) / sin(w)"),
-                (xp.sin((1 - t) * omega) * z0 + xp.sin(t * omega) * z1,
-                 "the division by sin(w) is missing"),
-            ], mismatch)
-    z0, z1, _, _ = _slerp_cases()[0]
+        worst = max(worst, STORED.check(got, "slerp", case, MISTAKES["slerp"], TOL,
+                                        f"your slerp (J={len(z0)}, t={t}{equal})"))
+    z0, z1, _ = slerp_inputs(0)
     for t, end, name in ((0.0, z0, "z0"), (1.0, z1, "z1")):
         compare(as_numpy(slerp(z0.copy(), z1.copy(), t)), end, 1e-7, f"your slerp at t={t:g} (it must be {name})")
-    return (passed_within(worst, TOL) + " against sin((1 - t) w) / sin(w) z0 + sin(t w) / sin(w) z1; "
-            "t = 0 and t = 1 give the ends")
+    return passed_within(worst, TOL) + "; t = 0 and t = 1 give the ends"
 
 
 # --- exercise 2: the attribute vector ----------------------------------------------------------
 
-def _labelled_codes(seed):
-    """Codes (23, 4) of both signs and labels 0..3 with classes of sizes 4, 7, 3 and 9."""
-    codes = random_array((23, 4), seed) + 0.5
-    labels = xp.repeat(xp.arange(4), [4, 7, 3, 9])
-    order = backend.new_generator(seed + 1).permutation(23)
-    return codes[order], labels[order]
-
-
-@grader("attribute_vector")
+@grader("attribute_vector", forbidden=(latent.attribute_vector, latent.class_means))
 def grade_attribute_vector(attribute_vector):
     worst = 0.0
-    for seed, source, target in ((70, 1, 3), (71, 2, 0)):
-        codes, labels = _labelled_codes(seed)
-        means = {c: sum(codes[i] for i in range(len(codes)) if labels[i] == c) / int((labels == c).sum())
-                 for c in range(4)}
+    for case in range(len(CASES)):
+        codes, labels, source, target = attribute_inputs(case)
         got = as_numpy(attribute_vector(codes.copy(), labels.copy(), source, target))
         what = f"your attribute vector (source {source}, target {target})"
         if got.shape != (codes.shape[1],):
             raise Mismatch(f"{what} has shape {got.shape}: return one vector of the code's length, "
                            f"({codes.shape[1]},), a mean over the examples (axis 0)")
-        try:
-            worst = max(worst, compare(got, means[target] - means[source], TOL, what))
-        except Mismatch as mismatch:
-            sums = {c: codes[labels == c].sum(axis=0) for c in (source, target)}
-            diagnose(got, [
-                (means[source] - means[target], "the sign is wrong: the vector goes from source to target, "
-                                                "mean(target) - mean(source)"),
-                (sums[target] - sums[source], "you summed the codes of each class: take their means (the classes "
-                                              "have different sizes)"),
-                (means[target] - codes.mean(axis=0), "you subtracted the mean of all codes: subtract the mean of "
-                                                     "the source class"),
-                (means[target], "you returned the target class's mean: subtract the source class's mean"),
-                (means[target] + means[source], "you added the two means: subtract the source class's mean"),
-            ], mismatch)
-    return passed_within(worst, TOL) + " against the class means computed one example at a time"
+        worst = max(worst, STORED.check(got, "attribute_vector", case, MISTAKES["attribute_vector"], TOL, what))
+    return passed_within(worst, TOL)
 
 
 # --- exercise 3: a few labels per class ---------------------------------------------------------
@@ -147,7 +140,7 @@ def _split(few_labels_split, labels, per_class, seed):
     return chosen
 
 
-@grader("few_labels_split")
+@grader("few_labels_split", forbidden=(latent.few_labels_split,))
 def grade_few_labels_split(few_labels_split):
     labels = _few_label_data()
     per_class = 6

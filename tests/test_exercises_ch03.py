@@ -10,6 +10,8 @@ import numpy as np
 import nanoae
 from nanoae import functional as F
 from nanoae.exercises import ch03_denoising as graders
+from nanoae.models import DenoisingConfig
+from nanoae.models.denoising import DenoisingAutoencoder
 from grading_asserts import assert_fails_naming
 
 
@@ -150,3 +152,40 @@ def test_denoising_loss_grader_fails_a_number_instead_of_a_tensor():
     def number(model, x, corrupt):
         return (((model.decode(model.encode(corrupt(x))) - x) ** 2).sum() / len(x)).item()
     assert_fails_naming(graders.grade_denoising_loss(number), "as a Tensor")
+
+
+# --- the library does not do the exercise --------------------------------------------------------
+
+def library_noise(noise):
+    """The corruption of nanoae's DenoisingAutoencoder, called on the student's x."""
+    def corrupt(x, p, rng):
+        dae = DenoisingAutoencoder(DenoisingConfig(input_dim=x.shape[1], noise=noise, noise_level=p))
+        return dae.corrupt(nanoae.tensor(x)).numpy()
+    return corrupt
+
+
+def test_masking_grader_fails_the_library_masking():
+    assert_fails_naming(graders.grade_masking_noise(library_noise("masking")),
+                        "calls nanoae.models.denoising.DenoisingAutoencoder.corrupt")
+
+
+def test_masking_grader_fails_dropout_scaled_back():
+    def by_dropout(x, p, rng):
+        return (F.dropout(nanoae.tensor(x), p).numpy() * (1 - p)).astype(x.dtype)
+    assert_fails_naming(graders.grade_masking_noise(by_dropout), "calls nanoae.functional.dropout")
+
+
+def test_salt_and_pepper_grader_fails_the_library_noise():
+    assert_fails_naming(graders.grade_salt_and_pepper_noise(library_noise("salt_pepper")),
+                        "calls nanoae.models.denoising.DenoisingAutoencoder.corrupt")
+
+
+def test_denoising_loss_grader_fails_the_library_loss():
+    def library_loss(model, x, corrupt):
+        """DenoisingAutoencoder.loss with the grader's model and corruption in place of its own."""
+        dae = DenoisingAutoencoder(DenoisingConfig(input_dim=x.shape[1], hidden=(8,), latent_dim=4,
+                                                   output="linear", recon="mse"))
+        dae.encode, dae.decode_logits, dae.corrupt = model.encode, model.decode, corrupt
+        return dae.loss(x)[0]
+    assert_fails_naming(graders.grade_denoising_loss(library_loss),
+                        "calls nanoae.models.denoising.DenoisingAutoencoder.loss")

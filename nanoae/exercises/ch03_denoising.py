@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | ``masking_noise(x, p, rng)`` | set each input to 0 with probability p | the properties any correct answer has |
 | ``salt_and_pepper_noise(x, p, rng)`` | with probability p, set an input to 0 or 1 (equally likely) | the same |
-| ``denoising_loss(model, x, corrupt)`` | rebuild the clean x from corrupt(x) | a closed form and nanoae's autograd |
+| ``denoising_loss(model, x, corrupt)`` | rebuild the clean x from corrupt(x) | the value stored for these inputs; gradcheck of the student's loss with respect to the model's weights |
 
 Noise is random, so the corruption graders cannot compare with one right
 answer. They check what every correct answer does with a generator it is
@@ -13,16 +13,41 @@ untouched pixels keep their value, corrupted ones take the right values,
 the fraction corrupted is p within five standard deviations (a correct
 answer fails one such check with probability below 1e-6), each pixel is
 drawn on its own, and the same seed gives the same result.
+
+The loss is compared with the value stored for the grader's inputs
+(``values/ch03_denoising.npz``), beside the values that the common mistakes
+give, which the FAIL line names; its gradient is checked against finite
+differences of the student's own loss.
+
+Each exercise is the student's to write: an answer that calls the library's
+corruption (``DenoisingAutoencoder.corrupt``, or ``F.dropout`` for masking)
+or its loss (``DenoisingAutoencoder.loss``) does not pass.
 """
 import math
 
-from nanoae import backend
-from nanoae.exercises import Mismatch, as_numpy, compare, grader, passed_within, random_array
-from nanoae.autograd import Tensor, grad
+from nanoae import backend, functional as F
+from nanoae.autograd import Tensor
+from nanoae.exercises import Mismatch, StoredValues, as_numpy, check_gradients, grader, passed_within, random_array
+from nanoae.models.denoising import DenoisingAutoencoder
 
 TOL = 1e-6
 SHAPE = (250, 120)          # 30,000 pixels: the fraction corrupted is known to about +-0.003
-xp = backend.array_module_for("cpu")  # the graders build their inputs and references on the CPU
+STORED = StoredValues("ch03_denoising")
+CASES = ((6, 10, 4, 50),)   # the denoising loss's inputs (B, D, k, seed); only it has stored values
+CORRUPTION = (DenoisingAutoencoder.corrupt,)   # the library's own noise: it would do exercises 1 and 2
+
+# The common mistakes of the loss, by the name their values are stored under
+# (tests/exercise_values/ch03_denoising.py).
+MISTAKES = {
+    "denoising_loss": {
+        "noisy_target": "your loss compares the reconstruction with the CORRUPTED input; the target must be "
+                        "the clean x",
+        "clean_input": "you reconstructed the clean x: the model must see corrupt(x), and be scored against x",
+        "mean_over_pixels": "you averaged over the pixels too (as F.mse_loss does by default); sum over "
+                            "pixels, average over the batch",
+        "sum_over_batch": "you summed over the batch; average over it (divide by B)",
+    },
+}
 
 
 # --- the corruption exercises: shared checks ---------------------------------------
@@ -66,11 +91,10 @@ def _check_pixelwise(changed):
     """
     rows, cols = changed.all(axis=1) | ~changed.any(axis=1), changed.all(axis=0) | ~changed.any(axis=0)
     if rows.any():
-        raise Mismatch("some images are corrupted entirely or not at all: draw a decision for every pixel, "
-                       "with rng.random(x.shape)")
+        raise Mismatch("some images are corrupted entirely or not at all: draw a decision for every pixel")
     if cols.any():
         raise Mismatch("some pixel positions are corrupted in every image or in none: every image needs "
-                       "its own draw (rng.random(x.shape), not rng.random(x.shape[1]))")
+                       "its own draw, not one shared by all images")
 
 
 def _check_seeded(noise_fn, x, p):
@@ -85,7 +109,7 @@ def _check_seeded(noise_fn, x, p):
 
 # --- exercise 1: masking noise -----------------------------------------------------
 
-@grader("masking_noise")
+@grader("masking_noise", forbidden=CORRUPTION + (F.dropout,))
 def grade_masking_noise(masking_noise):
     x = _pixels(0.05, 1.0)
     n = x.size
@@ -101,7 +125,7 @@ def grade_masking_noise(masking_noise):
         fraction = float(zeroed.mean())
         _check_fraction(fraction, p, n, f"fraction of pixels set to 0 with p = {p}",
                         [(1 - p, "you zeroed each pixel with probability 1 - p: p is the probability of "
-                                 "setting a pixel to 0 (keep it when rng.random() >= p)")])
+                                 "setting a pixel to 0")])
         worst = max(worst, abs(fraction - p))
     if not (_call(masking_noise, x, 0.0, seed=1) == x).all():
         raise Mismatch("with p = 0 no pixel may change")
@@ -113,7 +137,7 @@ def grade_masking_noise(masking_noise):
 
 # --- exercise 2: salt-and-pepper noise ---------------------------------------------
 
-@grader("salt_and_pepper_noise")
+@grader("salt_and_pepper_noise", forbidden=CORRUPTION)
 def grade_salt_and_pepper_noise(salt_and_pepper_noise):
     x = _pixels(0.05, 0.95)
     n = x.size
@@ -146,13 +170,10 @@ def grade_salt_and_pepper_noise(salt_and_pepper_noise):
 # --- exercise 3: the denoising loss ------------------------------------------------
 
 class _TinyAutoencoder:
-    """A float64 autoencoder small enough to check by hand: z = tanh(x W1^T + b1), x_hat = sigmoid(z W2^T + b2)."""
+    """An autoencoder small enough to check in float64: z = tanh(x W1^T + b1), x_hat = sigmoid(z W2^T + b2)."""
 
-    def __init__(self, d, k, seed):
-        self.w1, self.b1 = Tensor(random_array((k, d), seed), requires_grad=True), \
-            Tensor(random_array((k,), seed + 1), requires_grad=True)
-        self.w2, self.b2 = Tensor(random_array((d, k), seed + 2), requires_grad=True), \
-            Tensor(random_array((d,), seed + 3), requires_grad=True)
+    def __init__(self, w1, b1, w2, b2):
+        self.w1, self.b1, self.w2, self.b2 = w1, b1, w2, b2
 
     def parameters(self):
         return [self.w1, self.b1, self.w2, self.b2]
@@ -163,64 +184,43 @@ class _TinyAutoencoder:
     def decode(self, z):
         return (z @ self.w2.T + self.b2).sigmoid()
 
-    def reconstruct_numpy(self, x):
-        """The same map on arrays, outside the autograd engine: the closed-form reference."""
-        w1, b1, w2, b2 = (p.data for p in self.parameters())
-        return 1 / (1 + xp.exp(-(xp.tanh(x @ w1.T + b1) @ w2.T + b2)))
+
+def denoising_loss_inputs(case):
+    """(weights, x, mask): the model's (W1 (k, D), b1 (k,), W2 (D, k), b2 (D,)), a clean batch x (B, D) in
+    [0, 1), and the fixed masking (B, D) that the grader's corrupt applies, so that the check is exact."""
+    batch, d, k, seed = CASES[case]
+    weights = (random_array((k, d), seed), random_array((k,), seed + 1), random_array((d, k), seed + 2),
+               random_array((d,), seed + 3))
+    x = random_array((batch, d), seed + 1, low=0.0, high=1.0)
+    mask = random_array((batch, d), seed + 2, low=0, high=1) >= 0.4
+    return weights, x, mask
 
 
-@grader("denoising_loss")
+@grader("denoising_loss", forbidden=(DenoisingAutoencoder.loss,))
 def grade_denoising_loss(denoising_loss):
-    batch, d, k = 6, 10, 4
-    model = _TinyAutoencoder(d, k, seed=50)
-    x = random_array((batch, d), seed=51, low=0.0, high=1.0)
-    mask = random_array((batch, d), seed=52, low=0, high=1) >= 0.4   # a fixed masking: the check is exact
-    x_tilde = x * mask
-    calls = []
+    worst = 0.0
+    for case in range(len(CASES)):
+        weights, x, mask = denoising_loss_inputs(case)
+        calls = []
 
-    def corrupt(t):
-        calls.append(1)
-        return Tensor(t.data * mask)
+        def corrupt(t):
+            calls.append(1)
+            return Tensor(t.data * mask)
 
-    def squared_error(x_hat, target, per_pixel=False):
-        error = ((x_hat - target) ** 2).sum() / batch
-        return error / d if per_pixel else error
-
-    expected = squared_error(model.reconstruct_numpy(x_tilde), x)
-    mistakes = [(squared_error(model.reconstruct_numpy(x_tilde), x_tilde),
-                 "your loss compares the reconstruction with the CORRUPTED input; the target must be the clean x"),
-                (squared_error(model.reconstruct_numpy(x), x),
-                 "you reconstructed the clean x: the model must see corrupt(x), and be scored against x"),
-                (squared_error(model.reconstruct_numpy(x_tilde), x, per_pixel=True),
-                 "you averaged over the pixels too (as F.mse_loss does by default); sum over pixels, "
-                 "average over the batch"),
-                (squared_error(model.reconstruct_numpy(x_tilde), x) * batch,
-                 "you summed over the batch; average over it (divide by B)")]
-
-    loss = denoising_loss(model, Tensor(x), corrupt)
-    if not isinstance(loss, Tensor):
-        raise Mismatch(f"return the loss as a Tensor (so that backward() can train the model), "
-                       f"got {type(loss).__name__}")
-    if loss.size != 1:
-        raise Mismatch(f"return one number per batch (a scalar Tensor), got shape {loss.shape}")
-    if not calls:
-        raise Mismatch("corrupt was never called: the model must see corrupt(x)")
-    got = as_numpy(loss).reshape(())
-    try:
-        worst = compare(got, expected, TOL, "the loss")
-    except Mismatch as mismatch:
-        for wrong, hint in mistakes:
-            if abs(float(got) - float(wrong)) <= TOL * abs(float(wrong)):
-                raise Mismatch(f"{hint} ({mismatch})") from None
-        raise
-
-    if not loss.requires_grad:
-        raise Mismatch("the loss does not depend on the model's weights (no graph): compute it with "
-                       "tensor operations on model.encode and model.decode")
-    got_grads = grad(loss, model.parameters())
-    reference = ((model.decode(model.encode(Tensor(x_tilde))) - Tensor(x)) ** 2).sum() / batch
-    for name, got_g, expected_g in zip(("W1", "b1", "W2", "b2"), got_grads, grad(reference, model.parameters())):
-        if got_g is None:
-            raise Mismatch(f"your loss does not depend on the model's {name}: use model.encode and model.decode")
-        worst = max(worst, compare(got_g, expected_g, TOL, f"the gradient of your loss with respect to {name}"))
-    return passed_within(worst, TOL)
+        loss = denoising_loss(_TinyAutoencoder(*(Tensor(w, requires_grad=True) for w in weights)), Tensor(x),
+                              corrupt)
+        if not isinstance(loss, Tensor):
+            raise Mismatch(f"return the loss as a Tensor (so that backward() can train the model), "
+                           f"got {type(loss).__name__}")
+        if loss.size != 1:
+            raise Mismatch(f"return one number per batch (a scalar Tensor), got shape {loss.shape}")
+        if not calls:
+            raise Mismatch("corrupt was never called: the model must see corrupt(x)")
+        worst = max(worst, STORED.check(as_numpy(loss).reshape(1), "denoising_loss", case,
+                                        MISTAKES["denoising_loss"], TOL, "the loss"))
+        if not loss.requires_grad:
+            raise Mismatch("the loss does not depend on the model's weights (no graph): compute it with "
+                           "tensor operations on model.encode and model.decode")
+        check_gradients(lambda *w: denoising_loss(_TinyAutoencoder(*w), Tensor(x), corrupt), list(weights),
+                        names=["W1", "b1", "W2", "b2"])
+    return passed_within(worst, TOL) + "; its gradient with respect to the weights matches finite differences"

@@ -189,3 +189,9 @@ def test_denoising_loss_grader_fails_the_library_loss():
         return dae.loss(x)[0]
     assert_fails_naming(graders.grade_denoising_loss(library_loss),
                         "calls nanoae.models.denoising.DenoisingAutoencoder.loss")
+
+
+def test_denoising_loss_grader_fails_a_loss_with_the_encoder_cut_off_from_the_graph():
+    def detached_code(model, x, corrupt):
+        return ((model.decode(model.encode(corrupt(x)).detach()) - x) ** 2).sum() / len(x)
+    assert_fails_naming(graders.grade_denoising_loss(detached_code), "does not depend on the model's W1")

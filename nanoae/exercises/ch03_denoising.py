@@ -26,7 +26,7 @@ or its loss (``DenoisingAutoencoder.loss``) does not pass.
 import math
 
 from nanoae import backend, functional as F
-from nanoae.autograd import Tensor
+from nanoae.autograd import Tensor, grad
 from nanoae.exercises import Mismatch, StoredValues, as_numpy, check_gradients, grader, passed_within, random_array
 from nanoae.models.denoising import DenoisingAutoencoder
 
@@ -169,6 +169,9 @@ def grade_salt_and_pepper_noise(salt_and_pepper_noise):
 
 # --- exercise 3: the denoising loss ------------------------------------------------
 
+WEIGHT_NAMES = ("W1", "b1", "W2", "b2")   # the tiny model's weights, in the order of its parameters()
+
+
 class _TinyAutoencoder:
     """An autoencoder small enough to check in float64: z = tanh(x W1^T + b1), x_hat = sigmoid(z W2^T + b2)."""
 
@@ -207,8 +210,8 @@ def grade_denoising_loss(denoising_loss):
             calls.append(1)
             return Tensor(t.data * mask)
 
-        loss = denoising_loss(_TinyAutoencoder(*(Tensor(w, requires_grad=True) for w in weights)), Tensor(x),
-                              corrupt)
+        model = _TinyAutoencoder(*(Tensor(w, requires_grad=True) for w in weights))
+        loss = denoising_loss(model, Tensor(x), corrupt)
         if not isinstance(loss, Tensor):
             raise Mismatch(f"return the loss as a Tensor (so that backward() can train the model), "
                            f"got {type(loss).__name__}")
@@ -221,6 +224,10 @@ def grade_denoising_loss(denoising_loss):
         if not loss.requires_grad:
             raise Mismatch("the loss does not depend on the model's weights (no graph): compute it with "
                            "tensor operations on model.encode and model.decode")
+        for name, g in zip(WEIGHT_NAMES, grad(loss, model.parameters())):
+            if g is None:
+                raise Mismatch(f"your loss does not depend on the model's {name}: use model.encode and "
+                               f"model.decode")
         check_gradients(lambda *w: denoising_loss(_TinyAutoencoder(*w), Tensor(x), corrupt), list(weights),
-                        names=["W1", "b1", "W2", "b2"])
+                        names=list(WEIGHT_NAMES))
     return passed_within(worst, TOL) + "; its gradient with respect to the weights matches finite differences"

@@ -6,6 +6,8 @@ and its FAIL line must name the mistake.
 """
 import numpy as np
 
+import nanoae
+from nanoae import functional as F
 from nanoae.exercises import ch04_sparse as graders
 from grading_asserts import assert_fails_naming
 
@@ -76,7 +78,7 @@ def test_preactivation_grader_fails_a_forgotten_batch_mean():
     def no_mean(a, rho):
         per_unit, h = right_per_unit(a, rho)
         return per_unit * h * (1 - h)
-    assert_fails_naming(graders.grade_sparsity_grad_preactivation(no_mean), "B times too large", "gradcheck failed")
+    assert_fails_naming(graders.grade_sparsity_grad_preactivation(no_mean), "B times too large", "relative error")
 
 
 def test_preactivation_grader_fails_a_forgotten_sigmoid_derivative():
@@ -98,10 +100,27 @@ def test_preactivation_grader_fails_the_gradient_of_the_swapped_kl():
         h = sigmoid(a)
         q = h.mean(axis=0)
         return (np.log(q / rho) - np.log((1 - q) / (1 - rho))) / len(a) * h * (1 - h)
-    assert_fails_naming(graders.grade_sparsity_grad_preactivation(swapped), "gradcheck failed for a", "relative error")
+    assert_fails_naming(graders.grade_sparsity_grad_preactivation(swapped), "your dP/da", "relative error")
 
 
 def test_preactivation_grader_fails_a_wrong_shape():
     def per_unit_only(a, rho):
         return right_per_unit(a, rho)[0]
     assert_fails_naming(graders.grade_sparsity_grad_preactivation(per_unit_only), "shape of a")
+
+
+# --- the library does not do the exercise --------------------------------------------------------
+
+def test_sparsity_kl_grader_fails_the_library_kl():
+    def library(h, rho):
+        return F.kl_bernoulli(rho, h.mean(axis=0), reduction="sum")
+    assert_fails_naming(graders.grade_sparsity_kl(library), "calls nanoae.functional.kl_bernoulli")
+
+
+def test_preactivation_grader_fails_a_gradient_taken_by_autograd():
+    def by_autograd(a, rho):
+        a = nanoae.Tensor(a, requires_grad=True)
+        F.kl_bernoulli(rho, a.sigmoid().mean(axis=0), reduction="sum").backward()
+        return a.grad.numpy()
+    assert_fails_naming(graders.grade_sparsity_grad_preactivation(by_autograd),
+                        "calls nanoae.autograd.Tensor.backward")

@@ -96,6 +96,7 @@ MODEL_CASES = {
     "seq2seq-mse": ("seq2seq", dict(input_dim=2, hidden_size=5, latent_dim=3, recon="mse")),
     "seq2seq-tokens": ("seq2seq", dict(vocab_size=7, embedding_dim=4, hidden_size=6, latent_dim=3,
                                        recon="cross_entropy")),
+    "vq-vae": ("vq-vae", dict(image_shape=(2, 8, 4), channels=(3, 4), embedding_dim=3, codebook_size=5)),
 }
 WITH_LENGTHS = {"seq2seq-bce", "seq2seq-tokens"}     # padded batches; seq2seq-mse runs without lengths
 BATCH, STEPS, LENGTHS = 5, 6, np.array([6, 3, 1, 5, 2])

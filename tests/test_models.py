@@ -17,7 +17,7 @@ from nanoae import backend, functional as F, optim
 from nanoae.models import (MODELS, VAE, AdversarialAutoencoder, Autoencoder, AutoencoderConfig,
                            ContractiveAutoencoder, ContractiveConfig, ConvAutoencoder, DenoisingAutoencoder,
                            DenoisingConfig, SemanticHashingAutoencoder, Seq2SeqAutoencoder, SparseAutoencoder,
-                           SparseConfig, VAEConfig)
+                           SparseConfig, VAEConfig, VQVAE)
 from weight_swap import weights_set_to
 
 TINY = {"input_dim": 6, "hidden": (5,), "latent_dim": 3}
@@ -54,7 +54,7 @@ def test_models_dict_maps_each_name_to_its_class_and_config():
     assert MODELS == {"ae": Autoencoder, "dae": DenoisingAutoencoder, "sparse": SparseAutoencoder,
                       "cae": ContractiveAutoencoder, "vae": VAE, "conv-ae": ConvAutoencoder,
                       "aae": AdversarialAutoencoder, "hash": SemanticHashingAutoencoder,
-                      "seq2seq": Seq2SeqAutoencoder}
+                      "seq2seq": Seq2SeqAutoencoder, "vq-vae": VQVAE}
     for name, cls in MODELS.items():
         assert cls.name == name
         assert isinstance(cls().config, cls.config_class)

@@ -28,6 +28,7 @@ names, so its ``state_dict()`` keys are the nanoae model's parameter names
 | ae, dae, sparse, cae, conv-ae, aae, hash | ``autoencoder.py`` and the files of its subclasses | ``autoencoders.py`` |
 | ``vae`` | ``vae.py`` | ``vae.py`` |
 | ``seq2seq`` | ``seq2seq.py`` | ``seq2seq.py`` |
+| ``vq-vae`` | ``vq_vae.py`` | ``vq_vae.py`` |
 
 Where a nanoae loss draws noise (the VAE's eps, the denoising autoencoder's
 corruption, the AAE's prior draws, the hashing model's noise), the mirror's

@@ -2,7 +2,8 @@
 
 ``to_torch`` builds the torch side from the nanoae side: every nanoae layer
 becomes its torch.nn counterpart (``layers.py``), and a model becomes its
-mirror (``autoencoders.py``, ``vae.py``, ``seq2seq.py``) holding those layers.
+mirror (``autoencoders.py``, ``vae.py``, ``seq2seq.py``, ``vq_vae.py``) holding
+those layers.
 Then the weights are copied across, by name (``parameter_names``).
 ``from_torch`` copies them back, after checking every name and shape.
 """
@@ -12,7 +13,7 @@ import torch
 
 from nanoae import models
 from nanoae.autograd import ShapeError
-from nanoae.interop import autoencoders, seq2seq, vae
+from nanoae.interop import autoencoders, seq2seq, vae, vq_vae
 from nanoae.interop.layers import layer_to_torch, parameter_names
 from nanoae.interop.tensors import tensor_from_torch, tensor_to_torch
 
@@ -27,6 +28,7 @@ MIRRORS = {
     models.AdversarialAutoencoder: autoencoders.AdversarialAutoencoder,
     models.VAE: vae.VAE,
     models.Seq2SeqAutoencoder: seq2seq.Seq2SeqAutoencoder,
+    models.VQVAE: vq_vae.VQVAE,
 }
 
 

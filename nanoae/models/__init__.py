@@ -11,6 +11,7 @@
 | ``aae``     | ``AdversarialAutoencoder``   | ``aae.py``            | recon, disc, gen (trained in phases) |
 | ``hash``    | ``SemanticHashingAutoencoder`` | ``semantic_hashing.py`` | recon (from a noisy sigmoid code)  |
 | ``seq2seq`` | ``Seq2SeqAutoencoder``       | ``seq2seq.py``        | recon (of sequences, not images)     |
+| ``vq-vae``  | ``VQVAE``                    | ``vq_vae.py``         | recon, codebook, commitment          |
 
 Every model is built from its config dataclass (``Model(config=None)`` uses
 the defaults) and has ``encode``, ``decode`` (pixels), ``decode_logits``,
@@ -21,6 +22,9 @@ weight named in the config (``beta``, ``lam``). ``input_kind`` says what a
 model reads: ``"images"`` (flat rows of pixels, (B, D)) or ``"sequences"``.
 A model with a prior to sample from has ``sample(n)``.
 
+Beside them, not in ``MODELS`` (it reads codes, not images): ``CodePrior``
+(``code_prior.py``), the VQ-VAE's autoregressive prior over its grid of codes.
+
 ``mlp.py`` builds the dense layers; ``config.py`` holds what the configs share.
 
 Not in ``MODELS``, since they do not read images: ``sae.py`` (``SAE``, the sparse autoencoders of a
@@ -29,6 +33,7 @@ trained model's activations) and ``classifier.py`` (``MLPClassifier``, the model
 from nanoae import backend
 from nanoae.models.aae import AAEConfig, AdversarialAutoencoder
 from nanoae.models.autoencoder import Autoencoder, AutoencoderConfig
+from nanoae.models.code_prior import CodePrior, CodePriorConfig
 from nanoae.models.contractive import ContractiveAutoencoder, ContractiveConfig
 from nanoae.models.conv import ConvAutoencoder, ConvAutoencoderConfig
 from nanoae.models.denoising import DenoisingAutoencoder, DenoisingConfig
@@ -36,11 +41,12 @@ from nanoae.models.semantic_hashing import SemanticHashingAutoencoder, SemanticH
 from nanoae.models.seq2seq import Seq2SeqAutoencoder, Seq2SeqConfig
 from nanoae.models.sparse import SparseAutoencoder, SparseConfig
 from nanoae.models.vae import VAE, VAEConfig
+from nanoae.models.vq_vae import VQVAE, VQVAEConfig
 
 # Every model by its short name, which is also its class's ``name``.
 MODELS = {cls.name: cls for cls in (Autoencoder, DenoisingAutoencoder, SparseAutoencoder, ContractiveAutoencoder,
                                     VAE, ConvAutoencoder, AdversarialAutoencoder, SemanticHashingAutoencoder,
-                                    Seq2SeqAutoencoder)}
+                                    Seq2SeqAutoencoder, VQVAE)}
 
 
 def build_model(name, model_config=None, seed=0):
@@ -58,4 +64,5 @@ def build_model(name, model_config=None, seed=0):
 __all__ = ["MODELS", "build_model", "Autoencoder", "AutoencoderConfig", "DenoisingAutoencoder", "DenoisingConfig",
            "SparseAutoencoder", "SparseConfig", "ContractiveAutoencoder", "ContractiveConfig", "VAE", "VAEConfig",
            "ConvAutoencoder", "ConvAutoencoderConfig", "AdversarialAutoencoder", "AAEConfig",
-           "SemanticHashingAutoencoder", "SemanticHashingConfig", "Seq2SeqAutoencoder", "Seq2SeqConfig"]
+           "SemanticHashingAutoencoder", "SemanticHashingConfig", "Seq2SeqAutoencoder", "Seq2SeqConfig",
+           "VQVAE", "VQVAEConfig", "CodePrior", "CodePriorConfig"]

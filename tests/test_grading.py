@@ -87,3 +87,11 @@ def test_under_nbgrader_a_grade_that_does_not_pass_raises(monkeypatch):
 def test_outside_nbgrader_a_failing_grade_is_returned_not_raised(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     assert grade_kl(lambda mu, log_var: -(mu * mu).sum()).status == "FAIL"
+
+
+def test_a_forbidden_call_is_named_even_when_the_students_function_then_crashes():
+    def student(mu, log_var):
+        F.gaussian_kl(mu, log_var)
+        return 1 / 0
+    grade = grade_kl(student)
+    assert grade.status == "FAIL" and "calls nanoae.functional.gaussian_kl" in grade.detail, grade

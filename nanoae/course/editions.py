@@ -114,7 +114,7 @@ def student_notebook(nb, name="the notebook"):
 
 
 def exercise_functions(path):
-    """{name: function} of the exercise cells of notebook ``path``, run as they stand.
+    """{name: function or class} of the exercise cells of notebook ``path``, run as they stand.
 
     The notebook's import statements are run first (those of every cell, and
     nothing else: no data is loaded, no model trained), then the exercise
@@ -132,7 +132,8 @@ def exercise_functions(path):
     for index, cell in enumerate(nb["cells"]):
         if is_exercise_cell(cell) or is_student_exercise(cell):
             exec(compile(cell_source(cell), f"{path} (cell {index})", "exec"), namespace)
-            names += [node.name for node in ast.parse(cell_source(cell)).body if isinstance(node, ast.FunctionDef)]
+            names += [node.name for node in ast.parse(cell_source(cell)).body
+                      if isinstance(node, (ast.FunctionDef, ast.ClassDef))]      # an op is a class
     return {name: namespace[name] for name in names}
 
 

@@ -58,7 +58,7 @@ def chapter_facts(path):
         if not (is_exercise_cell(cell) or is_student_exercise(cell)):
             continue
         for node in ast.parse(cell_source(cell)).body:
-            if isinstance(node, ast.FunctionDef):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 points = next((c.get("metadata", {}).get("nbgrader", {}).get("points", 0) for c in cells[index + 1:]
                                if f"grade_{node.name}(" in cell_source(c)), 0)
                 chapter.exercises.append(Exercise(node.name, points, *table.get(node.name, ("", ""))))

@@ -96,13 +96,12 @@ def watched(student_fn, forbidden):
         previous = sys.getprofile()
         sys.setprofile(notice)
         try:
-            out = student_fn(*args, **kwargs)
+            return student_fn(*args, **kwargs)
         finally:
             sys.setprofile(previous)
-        if called:
-            raise Mismatch(f"your function calls {called[0]}, which does this exercise for you: write it "
-                           f"yourself, with the operations the exercise names")
-        return out
+            if called:  # said even when the student's function then crashed: the call is the first thing to fix
+                    raise Mismatch(f"your function calls {called[0]}, which does this exercise for you: write it "
+                               f"yourself, with the operations the exercise names")
     return run
 
 

@@ -407,9 +407,9 @@ class Tensor:
                     # Each tensor owns its .grad. Copy g when another tensor got the same
                     # gradient (a + b passes one gradient to both) or when it is a view
                     # of another array (such as the read-only broadcast behind sum()).
-                    # (A row-sparse gradient is always fresh: see ops/embedding.py.)
-                    shared = id(g) in given or (not g.is_sparse and g.data.base is not None)
-                    t.grad = Tensor(g.data.copy()) if shared else g
+                    view = g.is_view() if g.is_sparse else g.data.base is not None
+                    shared = id(g) in given or view
+                    t.grad = (g.copy() if g.is_sparse else Tensor(g.data.copy())) if shared else g
                     given.add(id(g))
 
     def retain_grad(self):

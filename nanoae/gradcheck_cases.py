@@ -89,6 +89,7 @@ CASES = [
     Case("getitem (slices)", lambda x: x[1:, ::2], [((3, 4), R)]),
     Case("getitem (repeated indices)", lambda x: x[[0, 2, 0]], [((3, 4), R)]),
     Case("getitem (boolean mask)", lambda x: x[x > 0], [((3, 4), NZ)]),
+    Case("negative_sampling_loss", ops.negative_sampling_loss, [((3, 4), R), ((3, 1 + 2, 4), R)]),
     Case("sparse_embedding (repeated rows, gradient densified)",
          lambda w: ops.sparse_embedding(w, numpy.array([[1, 4, 1], [0, 1, 3]])), [((5, 3), R)]),
     Case("concatenate", lambda a, b: ops.concatenate([a, b], axis=1), [((3, 2), R), ((3, 4), R)]),

@@ -7,7 +7,7 @@ import numpy as np
 import nanoae
 from nanoae.analysis.word_vectors import WordVectors
 from nanoae.exercises import ch14_word_embeddings as graders
-from nanoae.models.skipgram import negative_sampling_loss
+from nanoae.ops import negative_sampling_loss
 from nanoae.text.sampling import unigram_table
 from grading_asserts import assert_fails_naming
 

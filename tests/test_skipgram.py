@@ -11,7 +11,8 @@ import pytest
 import nanoae
 from nanoae.analysis.word_vectors import WordVectors, analogy_accuracy, ranks, similarity_correlation, spearman
 from nanoae.gradcheck import gradcheck
-from nanoae.models.skipgram import SkipGram, SkipGramConfig, negative_sampling_loss
+from nanoae.models.skipgram import SkipGram, SkipGramConfig
+from nanoae.ops import negative_sampling_loss
 from nanoae.text import load_corpus, read_word2vec, synthetic_analogies, write_word2vec
 from nanoae.train_skipgram import SkipGramTraining, train_skipgram
 
@@ -26,6 +27,31 @@ def test_negative_sampling_loss_gradient_matches_finite_differences():
     rng = np.random.default_rng(0)
     u, v = rng.standard_normal((3, 4)), rng.standard_normal((3, 1 + 2, 4))
     assert gradcheck(negative_sampling_loss, [u, v])
+
+
+def test_negative_sampling_loss_differentiates_twice():
+    """The Hessian times a direction w, through create_graph, against central differences of the gradient."""
+    rng = np.random.default_rng(2)
+    u_, v_, w = rng.standard_normal((2, 3)), rng.standard_normal((2, 1 + 2, 3)), rng.standard_normal((2, 3))
+
+    def gradient(u_values):
+        u = nanoae.tensor(u_values, requires_grad=True)
+        return nanoae.grad(negative_sampling_loss(u, nanoae.tensor(v_)), [u])[0].numpy()
+
+    u = nanoae.tensor(u_, requires_grad=True)
+    (first,) = nanoae.grad(negative_sampling_loss(u, nanoae.tensor(v_)), [u], create_graph=True)
+    (hessian_w,) = nanoae.grad((first * nanoae.tensor(w)).sum(), [u])
+    eps = 1e-6
+    numeric = (gradient(u_ + eps * w) - gradient(u_ - eps * w)) / (2 * eps)
+    np.testing.assert_allclose(hessian_w.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_negative_sampling_loss_equals_the_chain_of_its_parts():
+    rng = np.random.default_rng(3)
+    u, v = rng.standard_normal((4, 5)), rng.standard_normal((4, 1 + 3, 5))
+    s = np.einsum("bd,btd->bt", u, v)
+    by_hand = -np.log(sigmoid(s[:, 0])).sum() - np.log(sigmoid(-s[:, 1:])).sum()
+    assert negative_sampling_loss(nanoae.tensor(u), nanoae.tensor(v)).item() == pytest.approx(by_hand, rel=1e-12)
 
 
 def test_negative_sampling_gradient_is_sigmoid_minus_label_times_the_other_vector():

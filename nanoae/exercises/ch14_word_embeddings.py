@@ -11,7 +11,7 @@ the output vectors of each centre's true context (first) and its k noise
 words; the loss is sum_b [ -log sigmoid(u_b . v_b0) - sum_{t>0} log sigmoid(-u_b . v_bt) ].
 Inputs have both signs and B, 1 + k and D all differ, so a sum over the
 wrong axis changes the shape or the answer. Each exercise rules out the
-library code that would do it: the autograd engine and the model's loss,
+library code that would do it: the autograd engine and the loss op,
 the unigram table, and the word-vector tools. When an answer is wrong, the
 grader names the usual mistake it matches.
 """
@@ -19,7 +19,7 @@ from nanoae import backend
 from nanoae.analysis.word_vectors import WordVectors
 from nanoae.autograd import Tensor, grad
 from nanoae.exercises import Mismatch, StoredValues, as_numpy, grader, passed_within, random_array
-from nanoae.models.skipgram import negative_sampling_loss
+from nanoae.ops import negative_sampling_loss
 from nanoae.text.sampling import keep_probabilities, unigram_table
 
 TOL = 1e-9      # the stored values are exact in float64

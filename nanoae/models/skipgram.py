@@ -15,8 +15,8 @@ Its gradient is what word2vec's C code computes by hand:
     d loss / d u_c = sum_t (sigmoid(s_t) - label_t) v_t
     d loss / d v_t = (sigmoid(s_t) - label_t) u_c
 
-Here the engine derives it from the forward pass (softplus, multiply, sum),
-and the embeddings are ``sparse=True``: each step touches only the rows of
+The loss is one op, ``ops.negative_sampling_loss`` (``ops/loss.py``), whose
+backward is these lines, and the embeddings are ``sparse=True``: each step touches only the rows of
 the words in the batch (``ops/embedding.py``). The loss of a batch is the
 *sum* over its pairs, not the mean: word2vec takes one SGD step per pair with
 a learning rate of 0.025, and a batch of B pairs summed gives each row the
@@ -56,20 +56,8 @@ class SkipGram(nn.Module):
         """The summed loss of B pairs: centres (B,), contexts (B,), negatives (B, k) word numbers."""
         xp = backend.get_array_module(contexts)                            # where the word numbers are
         targets = xp.concatenate([contexts[:, None], negatives], axis=1)   # (B, 1 + k): true context first
-        return negative_sampling_loss(self.input_vectors(centres), self.output_vectors(targets))
+        return ops.negative_sampling_loss(self.input_vectors(centres), self.output_vectors(targets))
 
     def word_vectors(self):
         """The input vectors, (V, D), as a NumPy array on the CPU: what the model learned."""
         return self.input_vectors.weight.numpy()
-
-
-def negative_sampling_loss(u, v):
-    """sum over b, t of softplus(-y_t s_bt) with s_bt = u_b . v_bt; y = +1 for t = 0, -1 after.
-
-    u (B, D): the centres' input vectors; v (B, 1 + k, D): the output vectors of
-    each centre's true context (t = 0) and its k noise words. Summed over the batch.
-    """
-    s = (v * ops.reshape(u, (u.shape[0], 1, u.shape[1]))).sum(axis=2)     # (B, 1 + k) scores
-    sign = s.xp.ones(s.shape[1], dtype=s.dtype)
-    sign[1:] = -1                                                      # y = +1 for the context, -1 for noise
-    return F.softplus(s * -sign).sum()

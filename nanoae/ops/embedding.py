@@ -25,10 +25,11 @@ from nanoae.autograd import Function, Tensor, is_grad_enabled
 class SparseRows:
     """The gradient of a table of shape ``shape`` (V, D) that is zero except in some rows.
 
-    ``indices`` (n,) are row numbers, possibly repeated; ``values`` (n, D) the
-    rows. The dense gradient it stands for is
+    ``indices`` (...) are row numbers, possibly repeated; ``values`` (..., D)
+    the rows, one for each index (kept in the lookup's shape, so that the
+    upstream gradient needs no copy). The dense gradient it stands for is
 
-        G[r] = sum of values[k] over every k with indices[k] == r.
+        G[r] = sum of values[k] over every position k with indices[k] == r.
 
     It lives where a Tensor's gradient lives (``weight.grad``), but it is not a
     Tensor: the engine only adds gradients together and hands them to an
@@ -39,9 +40,9 @@ class SparseRows:
     is_sparse = True
 
     def __init__(self, indices, values, shape):
-        if indices.ndim != 1 or values.shape != (len(indices), shape[1]):
+        if values.shape != indices.shape + (shape[1],):
             raise ValueError(f"SparseRows: indices {indices.shape} and values {values.shape} do not fit "
-                             f"a table of shape {shape}: need (n,) and (n, {shape[1]})")
+                             f"a table of shape {shape}: need (...) and (..., {shape[1]})")
         self.indices, self.values, self.shape = indices, values, tuple(shape)
 
     dtype = property(lambda self: self.values.dtype)
@@ -49,7 +50,7 @@ class SparseRows:
     device = property(lambda self: backend.device_of(self.values))
 
     def __repr__(self):
-        return f"SparseRows({len(self.indices)} rows of a table of shape {self.shape})"
+        return f"SparseRows({self.indices.size} rows of a table of shape {self.shape})"
 
     def __add__(self, other):
         """Another SparseRows: both lists of rows, one after the other. A Tensor: a dense Tensor."""
@@ -57,8 +58,9 @@ class SparseRows:
             if other.shape != self.shape:
                 raise ValueError(f"SparseRows: cannot add gradients of shapes {self.shape} and {other.shape}")
             xp = self.xp
-            return SparseRows(xp.concatenate([self.indices, other.indices]),
-                              xp.concatenate([self.values, other.values]), self.shape)
+            rows = [g.indices.reshape(-1) for g in (self, other)]
+            values = [g.values.reshape(-1, self.shape[1]) for g in (self, other)]
+            return SparseRows(xp.concatenate(rows), xp.concatenate(values), self.shape)
         return Tensor(self.add_to(other.data))
 
     __radd__ = __add__
@@ -80,13 +82,17 @@ class SparseRows:
     def coalesce(self):
         """The same gradient with each row once: sorted unique indices, repeated rows summed."""
         xp = self.xp
-        unique, position = xp.unique(self.indices, return_inverse=True)
+        unique, position = xp.unique(self.indices.reshape(-1), return_inverse=True)
         summed = xp.zeros((len(unique), self.shape[1]), dtype=self.dtype)
         add_rows_at(summed, position.reshape(-1), self.values)
         return SparseRows(unique, summed, self.shape)
 
     def copy(self):
         return SparseRows(self.indices.copy(), self.values.copy(), self.shape)
+
+    def is_view(self):
+        """Whether the rows are a view of another array (then a gradient that keeps them copies them)."""
+        return self.values.base is not None
 
     def to(self, device):
         """This gradient on ``"cpu"`` or ``"gpu"``."""
@@ -95,7 +101,9 @@ class SparseRows:
 
 
 def add_rows_at(table, rows, values):
-    """``table[rows[k]] += values[k]`` in place for every k, repeated rows all added.
+    """``table[rows[k]] += values[k]`` in place for every position k, repeated rows all added.
+
+    rows (...) and values (..., D), as a SparseRows holds them.
 
     ``table[rows] += values`` would not do: with a repeated row it reads the old
     row once per repeat and writes back only the last sum. ``add.at`` adds
@@ -104,10 +112,11 @@ def add_rows_at(table, rows, values):
     element j of row r is at r * D + j.
     """
     xp = backend.get_array_module(table)
+    d = table.shape[1]
+    rows, values = rows.reshape(-1), values.reshape(-1, d)
     if not table.flags.c_contiguous:      # reshape(-1) would then be a copy, and the sum lost
         xp.add.at(table, rows, values)
         return
-    d = table.shape[1]
     places = (rows[:, None] * d + xp.arange(d)).reshape(-1)      # (n * D,)
     xp.add.at(table.reshape(-1), places, values.reshape(-1))
 
@@ -133,9 +142,7 @@ class SparseEmbedding(Function):
         if is_grad_enabled():
             raise RuntimeError("sparse_embedding: a row-sparse gradient cannot be differentiated again; "
                                "use the dense lookup (nn.Embedding(..., sparse=False)) with create_graph=True")
-        weight = self.inputs[0]
-        rows = gy.data.reshape(-1, weight.shape[1]).copy()          # (n, D), owned by the gradient
-        return SparseRows(self.indices.reshape(-1), rows, weight.shape)
+        return SparseRows(self.indices, gy.data, self.inputs[0].shape)   # indices (...), rows (..., D)
 
 
 def sparse_embedding(weight, indices):

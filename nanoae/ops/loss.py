@@ -1,7 +1,8 @@
 """Losses fused into one op, where the derivative of the whole is simpler than
 the chain of its parts (as PyTorch does for the same loss)."""
-from nanoae.autograd import Function
+from nanoae.autograd import Function, ShapeError, Tensor, is_grad_enabled
 from nanoae.ops.elementwise import sigmoid, softplus_array
+from nanoae.ops.shape import reshape
 
 
 class BCEWithLogits(Function):
@@ -50,3 +51,50 @@ class BCEWithLogits(Function):
 def bce_with_logits(z, t):
     """Element-wise BCE of sigmoid(z) against t (``F.binary_cross_entropy_with_logits`` adds the reduction)."""
     return BCEWithLogits()(z, t)
+
+
+class NegativeSampling(Function):
+    """Skip-gram's negative-sampling loss for B centres, summed over the batch:
+
+        L = sum_b [ softplus(-s_b0) + sum_{t >= 1} softplus(s_bt) ],   s_bt = u_b . v_bt
+
+    u (B, D) are the centres' input vectors; v (B, 1 + k, D) the output vectors
+    of each centre's true context (t = 0) and its k noise words. softplus(-s) =
+    -log sigmoid(s): the true context should score high, the noise low.
+
+    dL/ds_bt = sigmoid(s_bt) - label_t   (label 1 for t = 0, 0 for the noise),
+    dL/du_b  = sum_t (sigmoid(s_bt) - label_t) v_bt,    dL/dv_bt = (sigmoid(s_bt) - label_t) u_b.
+
+    One op rather than the chain multiply, sum, softplus, sum: the scores are
+    one contraction, and the (B, 1 + k, D) products of that chain are never made
+    in the forward pass. This is the gradient word2vec's C code writes by hand.
+    """
+
+    def forward(self, u, v):
+        xp = self.xp
+        s = xp.einsum("bd,btd->bt", u, v)                                  # (B, 1 + k)
+        sign = xp.full(s.shape[1], -1, dtype=s.dtype)
+        sign[0] = 1                                                        # y = +1 for the context, -1 for noise
+        self.scores = s
+        return softplus_array(xp, -sign * s).sum()
+
+    def backward(self, gl):
+        u, v = self.inputs
+        u_b = reshape(u, (u.shape[0], 1, u.shape[1]))                       # (B, 1, D)
+        # The saved scores are constants; to differentiate this backward again
+        # (create_graph), they are computed again from u and v as tensors.
+        s = (v * u_b).sum(axis=2) if is_grad_enabled() else Tensor(self.scores)
+        label = self.xp.zeros(s.shape[1], dtype=s.dtype)
+        label[0] = 1
+        error = (sigmoid(s) - Tensor(label)) * gl                           # (B, 1 + k): dL/ds
+        error = reshape(error, error.shape + (1,))                          # (B, 1 + k, 1)
+        gu = reshape((error * v).sum(axis=1), u.shape) if u.requires_grad else None
+        gv = error * u_b if v.requires_grad else None
+        return gu, gv
+
+
+def negative_sampling_loss(u, v):
+    """The summed negative-sampling loss of centres u (B, D) against targets v (B, 1 + k, D), true context first."""
+    if u.ndim != 2 or v.ndim != 3 or v.shape[0] != u.shape[0] or v.shape[2] != u.shape[1]:
+        raise ShapeError(f"negative_sampling_loss: u must be (B, D) and v (B, 1 + k, D), got {u.shape} and {v.shape}")
+    return NegativeSampling()(u, v)

@@ -145,14 +145,15 @@ def edition_notebook(path, edition):
 
 def chapter_settings(nb, overrides, test_settings):
     """The parameters to set in one chapter: the reading settings, its test settings if asked,
-    then the overrides it has."""
+    then the overrides. A setting the chapter has no parameter for is left out (not every
+    chapter reads images: chapter 14 has no DATASET)."""
     _, names = parameters_cell(nb)
-    settings = {name: value for name, value in READING_SETTINGS.items() if name in names}
+    settings = dict(READING_SETTINGS)
     if test_settings:
-        settings.update(settings_for_tests(nb))
         settings["DATASET"] = TEST_DATASET
-    settings.update({name: value for name, value in overrides.items() if name in names})
-    return settings
+        settings.update(settings_for_tests(nb))
+    settings.update(overrides)
+    return {name: value for name, value in settings.items() if name in names}
 
 
 def check_override_names(chapters, overrides):

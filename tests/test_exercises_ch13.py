@@ -13,6 +13,8 @@ import pytest
 torch = pytest.importorskip("torch", reason='chapter 13 needs PyTorch: pip install -e ".[torch]"')
 
 from nanoae.exercises import ch13_pytorch as graders  # noqa: E402  (after the skip)
+from nanoae.interop import to_torch  # noqa: E402
+from nanoae.interop.layers import parameter_names  # noqa: E402
 from grading_asserts import assert_fails_naming  # noqa: E402
 
 TF = torch.nn.functional
@@ -202,3 +204,25 @@ def test_gru_grader_fails_and_names_the_mistake(mistake, words):
 def test_gru_grader_fails_a_module_of_another_kind():
     assert_fails_naming(graders.grade_gru_to_torch(lambda nanoae_gru: torch.nn.GRUCell(4, 4)),
                         "return a torch.nn.GRU")
+
+
+# --- the library call that does the exercise does not pass it -------------------------------------
+
+def test_linear_grader_fails_nanoaes_own_bridge():
+    assert_fails_naming(graders.grade_linear_to_torch(to_torch), "calls nanoae.interop.convert.to_torch")
+
+
+def test_gru_grader_fails_nanoaes_own_bridge():
+    assert_fails_naming(graders.grade_gru_to_torch(to_torch), "calls nanoae.interop.convert.to_torch")
+
+
+def test_gru_grader_fails_the_bridges_names_of_the_weights():
+    def renamed_by_the_library(nanoae_gru):
+        module = torch.nn.GRU(nanoae_gru.input_size, nanoae_gru.hidden_size, batch_first=True, dtype=torch.float64)
+        weights = dict(nanoae_gru.named_parameters())
+        with torch.no_grad():
+            for nanoae_name, torch_name in parameter_names(nanoae_gru).items():
+                getattr(module, torch_name).copy_(torch.tensor(weights[nanoae_name].numpy()))
+        return module
+    assert_fails_naming(graders.grade_gru_to_torch(renamed_by_the_library),
+                        "calls nanoae.interop.layers.parameter_names")

@@ -16,9 +16,11 @@ linear: y = x * kept, with ``kept`` a constant 0/1 mask. Hence
 
     dy_i/dx_j = 1 if i = j and i is kept, else 0,
 
-and backward multiplies the upstream gradient by the mask: the gradient flows
-only through the kept entries, as in max pooling. An entry that was dropped
-gets no gradient, however close it came to being kept.
+and backward keeps the upstream gradient where an entry was kept and puts 0
+elsewhere (``where`` rather than a product with the mask, which would write
+-0 for a negative upstream gradient): the gradient flows only through the
+kept entries, as in max pooling. An entry that was dropped gets no gradient,
+however close it came to being kept.
 
 Ties. When several entries equal the k-th largest value, some of them must be
 dropped to keep exactly k; the ones with the lowest index along the row are
@@ -28,7 +30,8 @@ one is deterministic and the same on NumPy and CuPy. A NaN in a row makes
 the choice in that row meaningless, as it does for any comparison.
 """
 from nanoae import checks
-from nanoae.autograd import Function, Tensor
+from nanoae.autograd import Function
+from nanoae.ops.elementwise import where
 
 
 class TopK(Function):
@@ -42,7 +45,7 @@ class TopK(Function):
         return self.xp.where(self.kept, x, 0).astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        return gy * Tensor(self.kept)
+        return where(self.kept, gy, 0)
 
 
 def kept_mask(xp, x, k):

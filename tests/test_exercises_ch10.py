@@ -181,8 +181,8 @@ def test_transpose_grader_fails_the_gradient_of_the_library_conv2d():
     def by_autograd(y, weight, stride, padding):
         n, _, h, w = y.shape
         _, c_out, kh, kw = weight.shape
-        x = nanoae.tensor(np.zeros((n, c_out, (h - 1) * stride - 2 * padding + kh, (w - 1) * stride - 2 * padding + kw)),
-                          requires_grad=True)
+        size = ((h - 1) * stride - 2 * padding + kh, (w - 1) * stride - 2 * padding + kw)
+        x = nanoae.tensor(np.zeros((n, c_out, *size)), requires_grad=True)
         (F.conv2d(x, nanoae.tensor(weight), stride=stride, padding=padding) * nanoae.tensor(y)).sum().backward()
         return x.grad.numpy()
     assert_fails_naming(graders.grade_conv_transpose2d_naive(by_autograd),

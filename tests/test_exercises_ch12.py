@@ -182,7 +182,8 @@ def test_discriminator_grader_fails_the_library_cross_entropy():
 def test_generator_grader_fails_the_library_cross_entropy():
     def library(d_fake):
         return F.binary_cross_entropy_with_logits(d_fake, np.ones(len(d_fake)))
-    assert_fails_naming(graders.grade_generator_loss(library), "calls nanoae.functional.binary_cross_entropy_with_logits")
+    assert_fails_naming(graders.grade_generator_loss(library),
+                        "calls nanoae.functional.binary_cross_entropy_with_logits")
 
 
 def test_mixture_grader_fails_the_library_ring_of_means():

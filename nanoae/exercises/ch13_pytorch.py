@@ -180,8 +180,8 @@ def check_linear_weights(got, layer, case, what):
     try:
         compare(got_bias, STORED.expected("linear_to_torch_bias", case), COPY_TOL, f"your bias ({what})")
     except Mismatch as mismatch:
-        hints = MISTAKES["linear_to_torch_bias"]
-        diagnose(got_bias, [(wrong, hints[name]) for name, wrong in STORED.mistakes("linear_to_torch_bias", case).items()],
+        hints, mistakes = MISTAKES["linear_to_torch_bias"], STORED.mistakes("linear_to_torch_bias", case)
+        diagnose(got_bias, [(wrong, hints[name]) for name, wrong in mistakes.items()],
                  Mismatch(f"the bias was not copied from layer.bias ({mismatch})"))
 
 

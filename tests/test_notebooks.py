@@ -60,9 +60,7 @@ def graders_and_solutions(notebook):
     """The chapter's graders module, and its reference answers: the functions of the notebook's exercise cells."""
     name = chapter_module_name(notebook)
     graders = importlib.import_module(f"nanoae.exercises.{name}")
-    legacy = ROOT / "notebooks" / "solutions" / f"{name}.py"      # chapters not yet moved into their notebooks
-    solutions = load_module(legacy) if legacy.is_file() else SimpleNamespace(**exercise_functions(notebook))
-    return graders, solutions
+    return graders, SimpleNamespace(**exercise_functions(notebook))
 
 
 def grader_names(graders):

@@ -58,9 +58,9 @@ def chapter_facts(path):
         if not (is_exercise_cell(cell) or is_student_exercise(cell)):
             continue
         for node in ast.parse(cell_source(cell)).body:
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                points = next((c.get("metadata", {}).get("nbgrader", {}).get("points", 0) for c in cells[index + 1:]
-                               if f"grade_{node.name}(" in cell_source(c)), 0)
+            grading = [c for c in cells[index + 1:] if f"grade_{getattr(node, 'name', '')}(" in cell_source(c)]
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and grading:   # a helper beside it is not one
+                points = grading[0].get("metadata", {}).get("nbgrader", {}).get("points", 0)
                 chapter.exercises.append(Exercise(node.name, points, *table.get(node.name, ("", ""))))
     return chapter
 

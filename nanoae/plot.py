@@ -8,7 +8,9 @@ a trained model on test images and draws every figure that fits the model:
   principal components when the code has more than two dimensions);
 - ``loss.png``: every loss term per epoch, train and test;
 - models with a prior (VAE, AAE): ``samples.png`` (decoded draws from the prior) and, for a
-  2-D latent space, ``manifold.png`` (the decoder over a grid of z).
+  2-D latent space, ``manifold.png`` (the decoder over a grid of z);
+- models with a codebook (the VQ-VAE, whose ``codes`` gives each image's grid of codes):
+  ``code_usage.png``, how often each code is used on test images, with the perplexity and the dead codes.
 
 Every figure copes with small runs: a 1-D code is drawn as a strip, a single
 test image or a single class still gives a figure. And a figure that fails
@@ -29,11 +31,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from nanoae import backend
+from nanoae.analysis.codebook import code_counts, codebook_health
 from nanoae.autograd import Tensor, no_grad
 from nanoae.serialization import atomic_write
 
 # The figures save_figures may write into a run folder.
-FIGURES = ("reconstructions.png", "latent.png", "loss.png", "samples.png", "manifold.png")
+FIGURES = ("reconstructions.png", "latent.png", "loss.png", "samples.png", "manifold.png", "code_usage.png")
 
 
 def png_path(path):
@@ -209,6 +212,24 @@ def manifold_grid(decode, path, n=15, side=28, span=None):
     return _save(fig, path)
 
 
+def code_usage(counts, path, title="Code usage"):
+    """Bars of how often each code is used (``counts`` (K,), from ``analysis.codebook.code_counts``),
+    most used first, on a log scale; the title gives the perplexity and the dead codes."""
+    counts = np.asarray(counts)
+    health = codebook_health(counts)
+    share = np.sort(counts)[::-1] / counts.sum()
+    fig = Figure(figsize=(8, 3.5))
+    ax = fig.subplots()
+    ax.bar(np.arange(len(share)), np.where(share > 0, share, np.nan), width=1.0, color="tab:blue")
+    ax.set_yscale("log")
+    ax.set_xlim(-0.5, len(share) - 0.5)
+    ax.set_xlabel("codes, most used first")
+    ax.set_ylabel("share of the places")
+    ax.set_title(f"{title}: perplexity {health['perplexity']:.1f} of {len(counts)}, "
+                 f"{health['dead']} dead ({100 * health['dead_share']:.0f}%)", fontsize=10)
+    return _save(fig, path)
+
+
 def roc_curves(curves, path, title):
     """ROC curves, one per score: ``curves`` maps a label to (false-positive rates, true-positive rates)
     as :func:`nanoae.analysis.metrics.roc_curve` returns them. The diagonal is a score that guesses."""
@@ -263,6 +284,9 @@ def _figures(model, test_x, test_labels, history, class_names, n_scatter):
     ]
     if history:
         figures.append(("loss.png", lambda path: loss_curves(history, path)))
+    if hasattr(model, "codes"):
+        figures.append(("code_usage.png", lambda path: code_usage(_code_counts(model, test_x), path,
+                                                                   f"Code usage on {len(test_x)} test images")))
     if hasattr(model, "sample"):
         figures.append(("samples.png", lambda path: image_grid(
             _samples(model, 100), path, f"Samples from the prior {model.prior_description}")))
@@ -270,6 +294,14 @@ def _figures(model, test_x, test_labels, history, class_names, n_scatter):
             figures.append(("manifold.png", lambda path: manifold_grid(
                 lambda z: run_on_array(model.decode, z, model), path, span=model.prior_span)))
     return figures
+
+
+def _code_counts(model, test_x, batch_size=1000):
+    """How often each code of ``model``'s codebook occurs in the codes of ``test_x`` (K,)."""
+    counts = np.zeros(model.config.codebook_size, dtype=np.int64)
+    for start in range(0, len(test_x), batch_size):
+        counts += code_counts(run_on_array(model.codes, test_x[start:start + batch_size], model), len(counts))
+    return counts
 
 
 def _samples(model, n):

@@ -91,6 +91,19 @@ def test_the_convolutional_autoencoder_trains_from_the_command_line_with_its_cha
     assert "done: epoch 1" in capsys.readouterr().out
 
 
+def test_the_vq_vae_trains_from_the_command_line_with_its_options_and_draws_its_code_usage(tmp_path, capsys):
+    args = ["train", "vq-vae", "--epochs", "1", "--limit", "100", "--quiet", "--channels", "4,8", "--embedding-dim", "3",
+            "--codebook-size", "16", "--codebook-update", "ema", "--restart-after", "2", "--beta", "0.5",
+            "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    config = load_checkpoint(tmp_path / "checkpoint.npz")["model_config"]
+    assert (list(config["channels"]), config["embedding_dim"], config["codebook_size"], config["codebook_update"],
+            config["restart_after"], config["beta"]) == ([4, 8], 3, 16, "ema", 2, 0.5)
+    assert {"reconstructions.png", "latent.png", "loss.png", "code_usage.png"} <= {p.name for p in tmp_path.iterdir()}
+    assert "samples.png" not in {p.name for p in tmp_path.iterdir()}    # its prior is trained apart (chapter 15)
+    assert "done: epoch 1" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("model, option", [("conv-ae", ["--hidden", "64"]), ("vae", ["--channels", "4"]),
                                            ("vae", ["--prior", "mixture"])])
 def test_a_model_specific_option_given_to_another_model_is_named(model, option, tmp_path, capsys):

@@ -72,3 +72,21 @@ def test_a_failing_figure_is_skipped_with_a_note_and_the_others_are_written(tmp_
                                                                        "seconds": 0.1}], str(tmp_path))
     assert [p.rsplit("/", 1)[-1] for p in written] == ["reconstructions.png", "loss.png"]
     assert skipped == ["latent.png: RuntimeError: no code today"]
+
+
+def test_a_model_with_codes_gets_its_code_usage_figure_counted_over_every_test_image(tmp_path, monkeypatch):
+    from nanoae.models import VQVAE, VQVAEConfig
+    model = VQVAE(VQVAEConfig(channels=(4, 8), embedding_dim=3, codebook_size=8))
+    x = np.random.default_rng(1).random((1100, 784)).astype(np.float32)
+    counted = {}
+    monkeypatch.setattr(plot, "code_usage", lambda counts, path, title: counted.update(counts=counts) or path)
+    written, skipped = plot.save_figures(model, x, np.zeros(1100, dtype=int), [], str(tmp_path))
+    assert not skipped and str(tmp_path / "code_usage.png") in written
+    assert counted["counts"].sum() == 1100 * 49                        # every place of every image, in 2 batches
+    np.testing.assert_array_equal(counted["counts"], np.bincount(
+        plot.run_on_array(model.codes, x, model).reshape(-1), minlength=8))
+
+
+def test_code_usage_draws_and_names_the_dead_codes(tmp_path):
+    path = plot.code_usage(np.array([5, 0, 3, 0, 2, 0, 0, 0]), tmp_path / "usage", "Usage")
+    assert path.endswith("usage.png") and (tmp_path / "usage.png").stat().st_size > 0

@@ -53,9 +53,19 @@ MODEL_OPTIONS = (
     ModelOption("--hidden", ("hidden",), layer_sizes,
                 "hidden layer sizes, e.g. 400 or 512,256 (default: the model's, 400)"),
     ModelOption("--beta", ("beta", "lam"), positive(float),
-                "weight of the regularizer: KL for vae and sparse, the Jacobian penalty for cae (default: the model's)"),
+                "weight of the regularizer: KL for vae and sparse, the Jacobian penalty for cae, the commitment "
+                "term for vq-vae (default: the model's)"),
     ModelOption("--channels", ("channels",), layer_sizes,
-                "conv-ae: output channels of the encoder's stride-2 convolutions, e.g. 16,32 (default: 16,32)"),
+                "conv-ae, vq-vae: output channels of the encoder's stride-2 convolutions, e.g. 16,32 "
+                "(default: 16,32 for conv-ae, 32,64 for vq-vae)"),
+    ModelOption("--codebook-size", ("codebook_size",), positive(int),
+                "vq-vae: K, the vectors of the codebook (default: 512)"),
+    ModelOption("--embedding-dim", ("embedding_dim",), positive(int),
+                "vq-vae: D, numbers per codebook vector (default: 16)"),
+    ModelOption("--codebook-update", ("codebook_update",), str,
+                "vq-vae: the codebook learns by its loss term or by moving averages (default: loss)", ("loss", "ema")),
+    ModelOption("--restart-after", ("restart_after",), non_negative_int,
+                "vq-vae: restart a code no training vector chose for this many steps; 0: never (default: 0)"),
     ModelOption("--prior", ("prior",), str, "aae: the prior the codes are pushed toward, N(0, I) or a ring of "
                 "Gaussians (default: gaussian)", PRIORS),
     ModelOption("--noise", ("noise_level",), fraction, "corruption level for dae (default: 0.3)"),

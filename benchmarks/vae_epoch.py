@@ -18,7 +18,13 @@ for a while slows both. An epoch is 60,000 images (469 steps at batch 128);
 the script reports steps per epoch x median time per step for each, and the
 ratio nanoae / NumPy. ``--full`` times whole epochs instead, alternately.
 
-``--gpu`` adds two more, on the GPU, taking turns with the CPU pair:
+Where PyTorch is installed (``pip install -e ".[torch]"``), a third takes
+turns with them on the CPU: the same network from the same weights in
+PyTorch with ``torch.optim.Adam``, written as a PyTorch user would, with one
+thread per core (``--no-torch`` leaves it out). It must first give
+nanoae's gradients on one batch (with the same eps).
+
+``--gpu`` adds two more, on the GPU, taking turns with the CPU ones:
 
 - nanoae on CuPy: the same model moved with ``model.to("gpu")``, the
   batches already on the GPU;
@@ -160,8 +166,8 @@ def assert_same_gradients(name, grads, expected):
         assert np.allclose(g, e, rtol=1e-3, atol=1e-5 * np.abs(e).max()), f"{name}: gradient {i} differs"
 
 
-def torch_vae(weights):
-    """The same VAE in PyTorch, from nanoae's weights (each Linear's W is (out, in) in both)."""
+def torch_vae(weights, device="cuda"):
+    """The same VAE in PyTorch on ``device``, from nanoae's weights (each Linear's W is (out, in) in both)."""
     import torch
 
     class TorchVAE(torch.nn.Module):
@@ -181,7 +187,7 @@ def torch_vae(weights):
             kl = -0.5 * torch.sum(1 + log_var - mu * mu - log_var.exp())
             return (recon + kl) / len(x)
 
-    model = TorchVAE().cuda()
+    model = TorchVAE().to(device)
     with torch.no_grad():
         for p, w in zip(model.parameters(), weights):  # the same order: fc1, mu, log_var, fc3, fc4
             p.copy_(torch.from_numpy(w))
@@ -209,10 +215,17 @@ def gpu_contenders(weights, batches, expected, x, eps):
         print("PyTorch with CUDA is not installed here: no PyTorch column")
         return contenders
     print(f"PyTorch {torch.__version__}")
-    net, torch_optimizer = torch_vae(weights)
-    loss = net.loss(torch.from_numpy(x).cuda(), torch.from_numpy(eps).cuda())
+    contenders["PyTorch CUDA"] = torch_contender(weights, batches, expected, x, eps, "cuda")
+    return contenders
+
+
+def torch_contender(weights, batches, expected, x, eps, device):
+    """(step function, batches, synchronize) for PyTorch on ``device``, checked against nanoae's gradients."""
+    import torch
+    net, torch_optimizer = torch_vae(weights, device)
+    loss = net.loss(torch.from_numpy(x).to(device), torch.from_numpy(eps).to(device))
     loss.backward()
-    assert_same_gradients("PyTorch", [p.grad.cpu().numpy() for p in net.parameters()], expected)
+    assert_same_gradients(f"PyTorch {device}", [p.grad.cpu().numpy() for p in net.parameters()], expected)
     torch_optimizer.zero_grad()
 
     def torch_step(b):
@@ -222,9 +235,16 @@ def gpu_contenders(weights, batches, expected, x, eps):
         torch_optimizer.step()
         return loss.item()
 
-    contenders["PyTorch CUDA"] = (torch_step, [torch.from_numpy(b).cuda() for b in batches],
-                                  torch.cuda.synchronize)
-    return contenders
+    synchronize = torch.cuda.synchronize if device == "cuda" else None
+    return torch_step, [torch.from_numpy(b).to(device) for b in batches], synchronize
+
+
+def torch_installed():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def timed(step, batches, count, synchronize=None):
@@ -270,6 +290,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=7, help="chunks (or epochs, with --full) of each")
     parser.add_argument("--full", action="store_true", help="time whole epochs, alternately")
     parser.add_argument("--gpu", action="store_true", help="also time nanoae on CuPy and PyTorch on CUDA")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch on the CPU out")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's malloc as it is (noisier: see the docstring)")
     args = parser.parse_args()
@@ -287,11 +308,16 @@ def main():
     contenders = {}
     if args.gpu and not nanoae.backend.cupy_available():
         parser.error("--gpu needs CuPy and a CUDA GPU")
+    eps = rng.standard_normal((args.batch, 20), dtype=np.float32)
+    expected = gradients_on_one_batch(model, batches[0], eps)  # every other contender must give these
+    model.zero_grad()
+    if not args.no_torch and torch_installed():
+        import torch
+        torch.set_num_threads(os.cpu_count())
+        print(f"PyTorch {torch.__version__} on the CPU, {torch.get_num_threads()} threads")
+        contenders["PyTorch CPU"] = torch_contender(weights, batches, expected, batches[0], eps, "cpu")
     if args.gpu:  # checked against nanoae on NumPy before any of them takes a step
-        eps = rng.standard_normal((args.batch, 20), dtype=np.float32)
-        expected = gradients_on_one_batch(model, batches[0], eps)
-        model.zero_grad()
-        contenders = gpu_contenders(weights, batches, expected, batches[0], eps)
+        contenders.update(gpu_contenders(weights, batches, expected, batches[0], eps))
     nanoae.manual_seed(NOISE_SEED)
     reference = NumpyVAE(weights, NOISE_SEED)
     ours, theirs = check_same_computation(model, optimizer, reference, batches)
@@ -325,6 +351,8 @@ def main():
     for name, seconds in epoch_s.items():
         print(f"  {name:<14}{seconds:8.2f} s/epoch  ({seconds / steps_per_epoch * 1000:6.2f} ms/step, median)")
     print(f"  ratio nanoae / NumPy = {epoch_s['nanoae'] / epoch_s['NumPy']:.3f}")
+    if "PyTorch CPU" in epoch_s:
+        print(f"  ratio nanoae / PyTorch CPU = {epoch_s['nanoae'] / epoch_s['PyTorch CPU']:.3f}")
     if "nanoae CuPy" in epoch_s:
         print(f"  speed-up of nanoae on the GPU: nanoae NumPy / nanoae CuPy = "
               f"{epoch_s['nanoae'] / epoch_s['nanoae CuPy']:.2f}")

@@ -88,11 +88,16 @@ class ChapterPage:
 # --- reading the chapters ---------------------------------------------------------
 
 def first_sentence(nb):
-    """The first sentence after the title: the summary of a chapter the README's table lacks."""
+    """The first sentence after the title: the summary of a chapter the README's table lacks.
+
+    A paragraph wholly in italics is a note (such as the chapter's time), not the prose, and is skipped.
+    """
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             source = "".join(cell["source"])
-            paragraphs = [p for p in source.split("\n\n") if p.strip() and not p.startswith("#")]
+            paragraphs = [p.strip() for p in source.split("\n\n")]
+            paragraphs = [p for p in paragraphs
+                          if p and not p.startswith("#") and not re.fullmatch(r"\*[^*].*\*", p, re.S)]
             if paragraphs:
                 return re.split(r"(?<=[.!?])\s", " ".join(paragraphs[0].split()), maxsplit=1)[0]
     return ""

@@ -61,7 +61,10 @@ CHAPTER_TEMPLATE = """\
 {%- block extra_css -%}
 <style>
 /* lined up with the text of the cells, which starts after the prompts (In [1]:) */
-.course-navigation { margin: 1em 0 1em calc(var(--jp-cell-prompt-width, 64px) + 22px); font-family: var(--jp-ui-font-family); }
+.course-navigation {
+  margin: 1em 0 1em calc(var(--jp-cell-prompt-width, 64px) + 22px);
+  font-family: var(--jp-ui-font-family);
+}
 .course-navigation a { color: var(--jp-content-link-color, #1976d2); text-decoration: underline; }
 </style>
 {%- endblock extra_css -%}

@@ -148,3 +148,11 @@ def test_a_submission_that_is_not_a_chapter_is_refused(tmp_path):
     other.write_text(json.dumps({"cells": [], "metadata": {}}))
     with pytest.raises(NotebookError, match="cannot tell which chapter"):
         grade_notebook(other)
+
+
+def test_course_render_from_the_command_line_writes_the_chapters_asked_for(tmp_path, capsys):
+    pytest.importorskip("nbconvert", reason='rendering needs the course extra: pip install -e ".[course]"')
+    assert main(["course", "render", str(tmp_path / "site"), "--test-settings", "--chapters", "1"]) == 0
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert NOTEBOOKS[1].stem + ".html" in index and NOTEBOOKS[0].stem not in index
+    assert "TODO" in (tmp_path / "site" / f"{NOTEBOOKS[1].stem}.html").read_text()   # the student edition

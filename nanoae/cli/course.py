@@ -41,7 +41,10 @@ def add_parser(commands):
     render.add_argument("out", help="the folder to write index.html and the chapter pages to")
     render.add_argument("--dataset", default="auto",
                         help="the dataset every chapter runs on: auto, mnist, fashion-mnist or fontdigits")
+    render.add_argument("--edition", default="student", choices=EDITIONS,
+                        help="student: the exercises left to write (safe to publish); instructor: with the answers")
     render.add_argument("--chapters", type=chapter_numbers, help="only these chapters, e.g. 0,6,7")
+    render.add_argument("--timeout", type=int, default=1800, help="the most seconds one cell may take")
     render.add_argument("--test-settings", action="store_const", const=True,
                         help="each chapter's small test settings on fontdigits: the whole course in minutes")
     render.set_defaults(run=run_render)
@@ -85,5 +88,6 @@ def run_render(args):
     except ImportError as e:
         raise RuntimeError(str(e)) from None
     overrides = {} if args.test_settings else {"DATASET": repr(args.dataset).replace("'", '"')}
-    render_course(args.out, overrides=overrides, test_settings=bool(args.test_settings), chapters=args.chapters)
+    render_course(args.out, edition=args.edition, overrides=overrides, test_settings=bool(args.test_settings),
+                  chapters=args.chapters, timeout=args.timeout)
     return 0

@@ -26,7 +26,7 @@ from nanoae.analysis.word_vectors import WordVectors, analogy_accuracy, similari
 from nanoae.cli.arguments import fraction, positive
 from nanoae.text import CORPORA, load_corpus, synthetic_analogies, write_word2vec
 from nanoae.text.evaluation_sets import SIMILARITY_SETS, read_analogies, read_similarity
-from nanoae.train_skipgram import SkipGramTraining, train_skipgram
+from nanoae.train_skipgram import CORPUS_SETTINGS, SkipGramTraining, train_skipgram
 
 # flag -> (SkipGramTraining field, type, help): the options only skip-gram has.
 OPTIONS = {
@@ -51,10 +51,19 @@ def add_arguments(parser):
                                       "nanoae.train_skipgram.SkipGramTraining)")
     group.add_argument("--corpus", choices=CORPORA, help="synthetic is made by a grammar (no package); web is the "
                        "World English Bible; gcide-wordnet a dictionary (default: synthetic)")
-    for flag, (_, kind, help) in OPTIONS.items():
-        group.add_argument(flag, type=kind, help=help)
+    for flag, (field, kind, help) in OPTIONS.items():
+        group.add_argument(flag, type=kind, help=f"{help} ({default_text(field)})")
     group.add_argument("--dense", action="store_const", const=True,
                        help="dense embedding gradients instead of row-sparse ones (slower; for comparison)")
+
+
+def default_text(field):
+    """'default: 5' or 'default: 100; synthetic: 30', from SkipGramTraining and CORPUS_SETTINGS."""
+    text = f"default: {getattr(SkipGramTraining(), field)}"
+    for corpus, settings in CORPUS_SETTINGS.items():
+        if field in settings:
+            text += f"; {corpus}: {settings[field]}"
+    return text
 
 
 def settings_from_args(args, corpus):

@@ -202,8 +202,11 @@ def test_counts_dead_latents_and_class_mixes_by_hand():
     mass = measures.class_mass(z, labels, 2)
     assert mass.tolist() == [[3, 0], [0, 5], [1, 1], [0, 0], [3, 1]]
     assert measures.class_mix(mass).tolist() == [[1, 0], [0, 1], [0.5, 0.5], [0, 0], [0.75, 0.25]]
-    assert measures.mostly_one_class(mass, share=0.8) == (2, 4)      # latents 0 and 1 of the 4 that fired
-    assert measures.mostly_one_class(mass, share=0.75) == (3, 4)
+    counts = measures.firing_counts(z)
+    assert measures.mostly_one_class(mass, counts, share=0.8) == (2, 4)     # latents 0 and 1 of the 4 that fired
+    assert measures.mostly_one_class(mass, counts, share=0.75) == (3, 4)
+    counts[0] = 1                                                           # as if latent 0 fired only once
+    assert measures.mostly_one_class(mass, counts, share=0.8, min_count=2) == (1, 3)
 
 
 def test_run_sae_in_batches_gives_what_the_whole_batch_gives():

@@ -12,7 +12,8 @@ For activations x (N, d), their reconstructions x_hat (N, d) and codes z (N, L):
   lose what the next layers need; this asks them.
 - class mix: for each latent, the share of its total activation that comes
   from inputs of each class; a latent with most of its mass in one class is
-  "mostly one class". The same measure applies to the model's own units.
+  "mostly one class" (counted among the latents that fire often enough for the
+  share to mean something). The same measure applies to the model's own units.
 
 :func:`run_sae` makes one pass over the data in batches and keeps only what
 these need (x_hat, the active count of each row, each latent's firing count
@@ -65,12 +66,17 @@ def class_mix(mass):
     return mass / xp.where(total > 0, total, 1)
 
 
-def mostly_one_class(mass, share=0.8):
-    """How many latents (rows of ``mass``, any with activation at all) have at least ``share`` of
-    their activation mass in a single class; returns (count, latents with any mass)."""
-    alive = mass.sum(axis=1) > 0
+def mostly_one_class(mass, counts, share=0.8, min_count=1):
+    """How many latents have at least ``share`` of their activation mass (rows of ``mass``, (L, C)) in
+    a single class, among those that fired on at least ``min_count`` inputs (``counts``, (L,), from
+    :func:`firing_counts`); returns (that count, the number of latents considered).
+
+    A latent seen on a handful of inputs is "one class" by chance (on one input, always): ``min_count``
+    leaves such rare latents out.
+    """
+    considered = counts >= max(min_count, 1)
     top = class_mix(mass).max(axis=1)
-    return int((alive & (top >= share)).sum()), int(alive.sum())
+    return int((considered & (top >= share)).sum()), int(considered.sum())
 
 
 @dataclass

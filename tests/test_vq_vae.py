@@ -44,6 +44,7 @@ def test_registered_as_vq_vae_with_the_documented_default_grid_and_length():
     assert MODELS["vq-vae"] is VQVAE
     model = VQVAE()
     assert model.config.grid_shape == (7, 7) and model.bits_per_image == 49 * 9
+    assert model.config.codebook_update == "loss" and model.config.restart_after == 100
     assert [(n, p.shape) for n, p in model.named_parameters()][:2] == [
         ("encoder.0.weight", (32, 1, 4, 4)), ("encoder.0.bias", (32,))]
     assert model.codebook.weight.shape == (512, 16)
@@ -205,7 +206,7 @@ def train_steps(model, x, steps, lr=0.01):
 def test_without_restarts_a_code_never_chosen_never_moves(xp):
     """The mechanism of collapse: no gradient and no EMA update ever reach a code no vector picks."""
     for update in ("loss", "ema"):
-        model, x = tiny(codebook_update=update, codebook_size=12), pixels(xp, 4)
+        model, x = tiny(codebook_update=update, codebook_size=12, restart_after=0), pixels(xp, 4)
         start = model.codebook.weight.numpy().copy()
         chosen = train_steps(model, x, 15)
         never = sorted(set(range(12)) - chosen)

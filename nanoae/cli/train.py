@@ -65,7 +65,7 @@ MODEL_OPTIONS = (
     ModelOption("--codebook-update", ("codebook_update",), str,
                 "vq-vae: the codebook learns by its loss term or by moving averages (default: loss)", ("loss", "ema")),
     ModelOption("--restart-after", ("restart_after",), non_negative_int,
-                "vq-vae: restart a code no training vector chose for this many steps; 0: never (default: 0)"),
+                "vq-vae: restart a code no training vector chose for this many steps; 0: never (default: 100)"),
     ModelOption("--prior", ("prior",), str, "aae: the prior the codes are pushed toward, N(0, I) or a ring of "
                 "Gaussians (default: gaussian)", PRIORS),
     ModelOption("--noise", ("noise_level",), fraction, "corruption level for dae (default: 0.3)"),

@@ -44,6 +44,8 @@ chosen, so it gets no gradient and no EMA update: it stays dead, and the
 code uses fewer than K symbols. With ``restart_after = T > 0`` a code no
 training vector chose for T steps is moved onto a random encoder output of
 the current batch (the random restarts of Dhariwal et al. 2020's Jukebox).
+The default restarts after 100 steps; ``restart_after=0`` is the paper's
+algorithm, which chapter 15 shows collapsing.
 
 ``loss`` (in training mode) notes the batch's encoder outputs and codes;
 ``after_step``, which ``nanoae.train.fit`` calls after every update, uses
@@ -70,7 +72,7 @@ class VQVAEConfig:
     beta: float = 0.25            # weight of the commitment term
     codebook_update: str = "loss"  # "loss" (the codebook term's gradient) or "ema" (running means)
     ema_decay: float = 0.99       # the decay of the EMA update
-    restart_after: int = 0        # restart a code unused for this many training steps (0: never)
+    restart_after: int = 100      # restart a code unused for this many training steps (0: never)
 
     def __post_init__(self):
         name = type(self).__name__

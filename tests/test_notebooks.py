@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import json
 import os
+import re
 import pathlib
 from types import SimpleNamespace
 
@@ -138,3 +139,26 @@ def test_notebook_runs_top_to_bottom_offline_at_its_default_dataset(notebook, of
     shown = [line for text in outputs for line in text.split("\n") if line.startswith(("PASS  ", "FAIL  ", "TODO  "))]
     assert len(shown) >= 2, "the grading cells should each show a grade"
     assert not [line for line in shown if line.startswith(("FAIL", "TODO"))], shown
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_training_cells_show_progress_unless_the_tests_switch_it_off(notebook):
+    nb = json.loads(notebook.read_text())
+    source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "PROGRESS = True" in source and nb["metadata"]["nanoae"]["test_parameters"].get("PROGRESS") == "False"
+    assert "progress=False" not in source
+    for call in re.findall(r"(?<![\w.])fit\((?:[^()]|\([^()]*\))*\)", source):   # nanoae.train.fit, not PCA.fit
+        assert "progress=PROGRESS" in call, f"{notebook.name}: a fit(...) call without progress=PROGRESS: {call}"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_time_a_chapter_takes_is_stated_under_its_title_and_in_the_readme(notebook):
+    """notebooks/time_chapters.py measured it at the default settings and wrote it in these three places."""
+    nb = json.loads(notebook.read_text())
+    minutes = nb["metadata"]["nanoae"].get("minutes")
+    assert minutes, f"{notebook.name}: not timed yet; run python notebooks/time_chapters.py {notebook.name[:2]}"
+    title = "".join(next(c for c in nb["cells"] if c["cell_type"] == "markdown")["source"])
+    assert f"*Time: about {minutes:g} min on a 2-core laptop" in title
+    row = next(line for line in (ROOT / "notebooks" / "README.md").read_text().split("\n")
+               if line.startswith(f"| {notebook.name[:2]} | `{notebook.name}` |"))
+    assert row.endswith(f"| about {minutes:g} min |"), row

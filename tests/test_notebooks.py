@@ -156,9 +156,11 @@ def test_the_time_a_chapter_takes_is_stated_under_its_title_and_in_the_readme(no
     """notebooks/time_chapters.py measured it at the default settings and wrote it in these three places."""
     nb = json.loads(notebook.read_text())
     minutes = nb["metadata"]["nanoae"].get("minutes")
-    assert minutes, f"{notebook.name}: not timed yet; run python notebooks/time_chapters.py {notebook.name[:2]}"
     title = "".join(next(c for c in nb["cells"] if c["cell_type"] == "markdown")["source"])
-    assert f"*Time: about {minutes:g} min on a 2-core laptop" in title
     row = next(line for line in (ROOT / "notebooks" / "README.md").read_text().split("\n")
                if line.startswith(f"| {notebook.name[:2]} | `{notebook.name}` |"))
+    if minutes is None:  # not timed yet (python notebooks/time_chapters.py NN): nothing may claim a time
+        assert "*Time:" not in title and row.endswith("| not measured yet |"), row
+        return
+    assert f"*Time: about {minutes:g} min on a 2-core laptop" in title
     assert row.endswith(f"| about {minutes:g} min |"), row

@@ -27,7 +27,7 @@ mistake it matches.
 | ``grading.py`` | ``Grade``, the ``grader`` decorator (forbidden library calls, the student's line in a crash), comparisons |
 | ``stored.py`` | ``StoredValues``: the reference values for fixed inputs, and the answers the common mistakes give |
 | ``values/`` | one ``.npz`` of stored values per chapter |
-| ``ch00_backprop.py`` ... ``ch13_pytorch.py`` | one file of graders per chapter notebook |
+| ``ch00_backprop.py`` ... ``ch16_sae.py`` | one file of graders per chapter notebook |
 """
 from nanoae.exercises.grading import (Grade, Mismatch, as_numpy, check_gradients, compare, diagnose, grader,
                                       matches, passed_within, random_array, scalar_answer, watched,

@@ -75,9 +75,11 @@ MODEL_OPTIONS = (
 # What --resume does with every other option of `nanoae train` (a test checks that each has a rule).
 # Honoured: it changes how the run goes on from the checkpoint's epoch; the change is printed.
 HONOURED_ON_RESUME = ("--epochs", "--out", "--device", "--lr", "--batch-size", "--quiet")
+# The options of skip-gram alone (nanoae/cli/skipgram.py): an image model refuses them, resumed or not.
+SKIPGRAM_ONLY = ("--corpus", *skipgram.OPTIONS, "--dense")
 # Refused: it would make another run (other data, model or noise); start a new run for that.
 REFUSED_ON_RESUME = ("--dataset", "--seed", "--limit", "--normal", "--overwrite",
-                     *(option.flag for option in MODEL_OPTIONS))
+                     *(option.flag for option in MODEL_OPTIONS), *SKIPGRAM_ONLY)
 # The TrainConfig fields that options set, by option.
 TRAIN_CONFIG_OPTIONS = {"--epochs": "epochs", "--lr": "lr", "--batch-size": "batch_size", "--seed": "seed",
                         "--device": "device"}
@@ -217,9 +219,8 @@ def claim_folder(plan, args):
 
 # --- the command -----------------------------------------------------------------
 
-# The options of images alone; skip-gram's own are in nanoae/cli/skipgram.py.
+# The options of images alone; skip-gram's own are SKIPGRAM_ONLY above.
 IMAGE_ONLY = ("--dataset", "--normal", "--limit", "--resume", "--device", *(option.flag for option in MODEL_OPTIONS))
-SKIPGRAM_ONLY = ("--corpus", *skipgram.OPTIONS, "--dense")
 
 
 def run(args):

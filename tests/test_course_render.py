@@ -81,8 +81,14 @@ def image_bytes(src, folder):
 
 # --- the real course, built once ----------------------------------------------------
 
+# The chapters built here: every chapter already runs top to bottom in tests/test_notebooks.py, so the
+# course is built from a few that between them have every kind of page (no dataset, figures, a
+# PyTorch-free last chapter), which keeps the suite inside its time on 2 cores.
+BUILT = ("00", "01", "06", "14")
+
+
 def built_chapter_numbers():
-    numbers = [path.name[:2] for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))]
+    numbers = [path.name[:2] for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")) if path.name[:2] in BUILT]
     return [n for n in numbers if not (n in NEED_TORCH and TORCH_MISSING)]
 
 
@@ -117,7 +123,7 @@ def test_index_gives_each_chapter_its_summary_and_its_time(course):
 
 
 def page_params():
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
+    for path in sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb") if p.name[:2] in BUILT):
         marks = [pytest.mark.skipif(TORCH_MISSING, reason=f'{path.stem} needs PyTorch: pip install -e ".[torch]"')] \
             if path.name[:2] in NEED_TORCH else []
         yield pytest.param(path.stem + ".html", id=path.stem, marks=marks)

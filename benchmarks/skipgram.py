@@ -17,7 +17,7 @@ All vectors are then scored by the same code (nanoae.analysis.word_vectors):
 
 The test sets are read from gensim's installed package. Prints one table.
 
-    python benchmarks/skipgram_vs_gensim.py [--corpus web] [--epochs 5] [--workers 2]
+    python benchmarks/skipgram.py [--corpus web] [--epochs 5] [--workers 2]
 """
 import argparse
 import time

@@ -17,12 +17,13 @@ One epoch, top to bottom::
 import time
 from dataclasses import dataclass
 
-import numpy
 
 from nanoae import backend, optim
 from nanoae.models.skipgram import SkipGram, SkipGramConfig
 from nanoae.text.sampling import draw_negatives, keep_probabilities, skipgram_pairs, subsample, unigram_table
 from nanoae.text.vocabulary import Vocabulary
+
+xp = backend.array_module_for("cpu")  # pairs and negatives are drawn on the CPU, as the corpus lives there
 
 
 @dataclass
@@ -61,7 +62,7 @@ def train_skipgram(corpus, settings=None, progress=True, vocab=None):
     every stretch of steps, for the loss curve.
     """
     settings = settings or SkipGramTraining()
-    rng = numpy.random.default_rng(settings.seed)
+    rng = xp.random.default_rng(settings.seed)
     vocab = vocab or Vocabulary.build(corpus, settings.min_count)
     tokens, sentence_of = vocab.encode(corpus)
     keep = keep_probabilities(vocab.counts, settings.sample)
@@ -76,7 +77,7 @@ def train_skipgram(corpus, settings=None, progress=True, vocab=None):
         centres, contexts = skipgram_pairs(kept, kept_sentence, settings.window, rng)
         order = rng.permutation(len(centres))
         losses = train_epoch(model, optimizer, settings, centres[order], contexts[order], table, rng, epoch)
-        curve += [float(chunk.mean()) for chunk in numpy.array_split(losses, min(20, len(losses)))]
+        curve += [float(chunk.mean()) for chunk in xp.array_split(losses, min(20, len(losses)))]
         record = {"epoch": epoch + 1, "loss": float(losses.mean()), "pairs": len(centres),
                   "seconds": time.perf_counter() - start, "lr": optimizer.lr}
         history.append(record)
@@ -91,7 +92,7 @@ def train_epoch(model, optimizer, settings, centres, contexts, table, rng, epoch
     """One pass over the shuffled pairs; returns each step's loss per pair (array)."""
     b = settings.batch_size
     steps = -(-len(centres) // b)
-    losses = numpy.empty(steps)
+    losses = xp.empty(steps)
     for step in range(steps):
         done = (epoch + step / steps) / settings.epochs               # fraction of the whole run
         optimizer.lr = settings.lr * max(settings.min_lr_fraction, 1 - done)

@@ -141,9 +141,10 @@ def test_get_and_set_rng_state_round_trip():
 ROOT = Path(nanoae.__file__).parent
 MODULES_THAT_FOLLOW_THEIR_INPUTS = sorted((ROOT / "ops").glob("*.py")) + [
     ROOT / name for name in ("autograd.py", "optim.py", "functional.py", "creation.py")] + sorted((ROOT / "nn").glob("*.py"))
-# Files, checkpoints and the bridge work on the CPU's arrays: they ask backend for that module too.
-MODULES_ON_THE_CPU = [ROOT / name for name in ("checkpoint.py", "safetensors.py", "export.py", "runs.py", "train.py")] \
-    + sorted((ROOT / "interop").glob("*.py"))
+# Files, checkpoints, the bridge and the text pipeline work on the CPU's arrays: they ask backend for that module too.
+MODULES_ON_THE_CPU = [ROOT / name for name in ("checkpoint.py", "safetensors.py", "export.py", "runs.py", "train.py",
+                                              "train_skipgram.py")] \
+    + sorted((ROOT / "interop").glob("*.py")) + sorted((ROOT / "text").glob("*.py"))
 
 
 def array_module_imports(source):

@@ -22,16 +22,18 @@ Three of word2vec's choices (Mikolov et al. 2013), each a few lines here:
   repeated in proportion to that probability and draws uniform positions in
   it; so does :func:`unigram_table`.
 """
-import numpy
+from nanoae import backend
+
+xp = backend.array_module_for("cpu")  # text is read, counted and sampled on the CPU
 
 
 def keep_probabilities(counts, sample):
     """p_keep for each word (V,) from its ``counts`` (V,): the formula above; all ones when ``sample`` is 0."""
-    counts = numpy.asarray(counts, dtype=numpy.float64)
+    counts = xp.asarray(counts, dtype=xp.float64)
     if sample <= 0:
-        return numpy.ones_like(counts)
+        return xp.ones_like(counts)
     frequency = counts / counts.sum()
-    return numpy.minimum(1.0, (numpy.sqrt(frequency / sample) + 1) * sample / frequency)
+    return xp.minimum(1.0, (xp.sqrt(frequency / sample) + 1) * sample / frequency)
 
 
 def subsample(tokens, sentence_of, keep, rng):
@@ -46,9 +48,9 @@ def unigram_table(counts, size=1_000_000, power=0.75):
     Drawing a uniform position in the table draws w with that probability.
     Every word gets at least one place, so none can never be drawn.
     """
-    weights = numpy.asarray(counts, dtype=numpy.float64) ** power
-    places = numpy.maximum(1, numpy.round(weights / weights.sum() * size)).astype(numpy.int64)
-    return numpy.repeat(numpy.arange(len(places), dtype=numpy.int32), places)
+    weights = xp.asarray(counts, dtype=xp.float64) ** power
+    places = xp.maximum(1, xp.round(weights / weights.sum() * size)).astype(xp.int64)
+    return xp.repeat(xp.arange(len(places), dtype=xp.int32), places)
 
 
 def draw_negatives(table, shape, rng):
@@ -67,10 +69,10 @@ def skipgram_pairs(tokens, sentence_of, window, rng):
     reach = rng.integers(1, window + 1, size=n)                       # (N,)
     centres, contexts = [], []
     for offset in range(1, window + 1):
-        left, right = numpy.arange(n - offset), numpy.arange(offset, n)  # position pairs offset apart
+        left, right = xp.arange(n - offset), xp.arange(offset, n)  # position pairs offset apart
         same_sentence = sentence_of[left] == sentence_of[right]
         forward = same_sentence & (reach[left] >= offset)            # centre on the left, context to its right
         backward = same_sentence & (reach[right] >= offset)          # centre on the right
         centres += [tokens[left[forward]], tokens[right[backward]]]
         contexts += [tokens[right[forward]], tokens[left[backward]]]
-    return numpy.concatenate(centres), numpy.concatenate(contexts)
+    return xp.concatenate(centres), xp.concatenate(contexts)

@@ -20,7 +20,9 @@ With a vocabulary of about sixty words every word is frequent: train with
 """
 import itertools
 
-import numpy
+from nanoae import backend
+
+xp = backend.array_module_for("cpu")  # text is read, counted and sampled on the CPU
 
 # (male, female, identity word of the pair)
 GENDER_PAIRS = [("king", "queen", "throne"), ("prince", "princess", "palace"), ("man", "woman", "village"),
@@ -57,7 +59,7 @@ def _capital_sentence(rng):
 
 def synthetic_corpus(sentences=6000, seed=0):
     """``sentences`` sentences (lists of words), half about gender pairs and half about capitals."""
-    rng = numpy.random.default_rng(seed)
+    rng = xp.random.default_rng(seed)
     return [_gender_sentence(rng) if rng.random() < 0.5 else _capital_sentence(rng) for _ in range(sentences)]
 
 

@@ -9,7 +9,9 @@ numbers.
 """
 from collections import Counter
 
-import numpy
+from nanoae import backend
+
+xp = backend.array_module_for("cpu")  # text is read, counted and sampled on the CPU
 
 
 class Vocabulary:
@@ -19,7 +21,7 @@ class Vocabulary:
         if len(words) != len(counts):
             raise ValueError(f"Vocabulary: {len(words)} words but {len(counts)} counts")
         self.words = list(words)
-        self.counts = numpy.asarray(counts, dtype=numpy.int64)                # (V,)
+        self.counts = xp.asarray(counts, dtype=xp.int64)                # (V,)
         self.index = {word: i for i, word in enumerate(self.words)}
         if len(self.index) != len(self.words):
             raise ValueError("Vocabulary: a word is listed twice")
@@ -64,4 +66,4 @@ class Vocabulary:
             ids = [self.index[word] for word in sentence if word in self.index]
             tokens.extend(ids)
             sentence_of.extend([s] * len(ids))
-        return numpy.asarray(tokens, dtype=numpy.int32), numpy.asarray(sentence_of, dtype=numpy.int32)
+        return xp.asarray(tokens, dtype=xp.int32), xp.asarray(sentence_of, dtype=xp.int32)

@@ -13,12 +13,14 @@ Words hold no spaces (the tokenizer makes sure). ``gensim.models.KeyedVectors
 """
 import os
 
-import numpy
+from nanoae import backend
+
+xp = backend.array_module_for("cpu")  # vectors are written and read through the CPU
 
 
 def write_word2vec(path, words, vectors):
     """Write ``vectors`` (V, D) for ``words`` (V) to ``path``; the file appears whole or not at all."""
-    vectors = numpy.asarray(vectors, dtype=numpy.float32)
+    vectors = xp.asarray(vectors, dtype=xp.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError(f"write_word2vec: {len(words)} words but vectors of shape {vectors.shape}")
     for word in words:
@@ -45,4 +47,4 @@ def read_word2vec(path):
             rows.append([float(x) for x in parts[1:]])
     if len(words) != count:
         raise ValueError(f"{path}: the header promises {count} words, the file holds {len(words)}")
-    return words, numpy.asarray(rows, dtype=numpy.float32).reshape(count, dim)
+    return words, xp.asarray(rows, dtype=xp.float32).reshape(count, dim)

@@ -17,16 +17,6 @@ import numpy as np
 from nanoae.exercises import ch07_anomaly as graders
 
 
-def _without_repeats(values):
-    """``values`` less each mistake that, on these inputs, gives the right answer or the answer of a mistake
-    listed before it: such a mistake cannot be told apart (without ties, breaking ties wrongly is no mistake)."""
-    kept = {}
-    for key, value in values.items():
-        value = np.atleast_1d(np.asarray(value, dtype=np.float64))
-        if not any(v.shape == value.shape and np.allclose(v, value, rtol=1e-6, atol=0) for v in kept.values()):
-            kept[key] = value
-    return kept
-
 
 def auc_by_ranks(case):
     scores, labels = graders.auc_inputs(case)
@@ -35,7 +25,7 @@ def auc_by_ranks(case):
     auc = (pos > neg).mean() + 0.5 * (pos == neg).mean()                   # every pair, ties count one half
     ordinal = np.empty(len(scores))
     ordinal[np.argsort(scores, kind="stable")] = np.arange(1, len(scores) + 1)   # ties broken by position
-    return _without_repeats({
+    return {
         "expected": auc,
         "mistake/ties_by_position": (ordinal[labels == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg),
         "mistake/descending_ranks": 1 - auc,
@@ -44,7 +34,7 @@ def auc_by_ranks(case):
         "mistake/ties_count_zero": (pos > neg).mean(),
         "mistake/ties_count_one": (pos >= neg).mean(),
         "mistake/not_divided": auc * n_pos * n_neg,
-    })
+    }
 
 
 def reconstruction_scores(case):
@@ -74,4 +64,4 @@ def threshold_at_fpr(case):
         "mistake/interpolated": np.quantile(scores, 1 - rate),
         "mistake/rate_quantile": np.quantile(scores, rate),
     })
-    return _without_repeats(values)
+    return values

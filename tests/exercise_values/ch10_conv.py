@@ -63,19 +63,6 @@ def _conv_transpose2d(y, weight, stride, padding):
     return (y.reshape(n, -1) @ matrix).reshape(n, c_out, h_x, w_x)         # rows of (A^T y)^T
 
 
-def _distinct(answers):
-    """``answers`` without the mistakes that give the right answer, or the answer of an earlier mistake.
-
-    Such a mistake cannot be told apart on this case's inputs (the grader names
-    it on another case); it is left out of this case's store.
-    """
-    kept = {}
-    for key, value in answers.items():
-        value = np.asarray(value, dtype=np.float64)
-        if not any(value.shape == v.shape and np.allclose(value, v, rtol=1e-6, atol=0) for v in kept.values()):
-            kept[key] = value
-    return kept
-
 
 def conv_output_size(case):
     settings = graders.output_size_inputs(case)
@@ -104,20 +91,20 @@ def conv2d_naive(case):
     }
     if kh == kw:                    # otherwise the transposed kernel shows in the shape (conv2d_naive_shape)
         answers["mistake/transposed"] = _conv2d(x, weight.transpose(0, 1, 3, 2), bias, stride, padding)
-    return _distinct(answers)
+    return answers
 
 
 def conv2d_naive_shape(case):
     x, weight, _, s, p = graders.conv2d_inputs(case)
     n, _, h, w = x.shape
     c_out, c_in, kh, kw = weight.shape
-    return _distinct({
+    return {
         "expected": (n, c_out, _out_size(h, kh, s, p), _out_size(w, kw, s, p)),
         "mistake/no_padding": (n, c_out, _out_size(h, kh, s, 0), _out_size(w, kw, s, 0)),
         "mistake/no_stride": (n, c_out, _out_size(h, kh, 1, p), _out_size(w, kw, 1, p)),
         "mistake/kernel_axes_swapped": (n, c_out, _out_size(h, kw, s, p), _out_size(w, kh, s, p)),
         "mistake/input_channels": (n, c_in, _out_size(h, kh, s, p), _out_size(w, kw, s, p)),
-    })
+    }
 
 
 def conv_transpose2d_naive(case):
@@ -132,16 +119,16 @@ def conv_transpose2d_naive(case):
     }
     if padding:
         answers["mistake/cropped_at_the_start"] = full[:, :, 2 * padding:, 2 * padding:]
-    return _distinct(answers)
+    return answers
 
 
 def conv_transpose2d_naive_shape(case):
     y, weight, s, p = graders.conv_transpose2d_inputs(case)
     n, c_in, h, w = y.shape
     _, c_out, kh, kw = weight.shape
-    return _distinct({
+    return {
         "expected": (n, c_out, _transposed_size(h, kh, s, p), _transposed_size(w, kw, s, p)),
         "mistake/not_cropped": (n, c_out, _transposed_size(h, kh, s, 0), _transposed_size(w, kw, s, 0)),
         "mistake/no_stride": (n, c_out, _transposed_size(h, kh, 1, p), _transposed_size(w, kw, 1, p)),
         "mistake/input_channels": (n, c_in, _transposed_size(h, kh, s, p), _transposed_size(w, kw, s, p)),
-    })
+    }

@@ -6,7 +6,9 @@
 For each chapter file here (named as its graders in nanoae/exercises/), every
 public function is an exercise: it is called for each of the grader's input
 cases (``CASES`` in the grader module) and what it returns is stored under
-``<exercise>/<case>/<key>`` in nanoae/exercises/values/<chapter>.npz.
+``<exercise>/<case>/<key>`` in nanoae/exercises/values/<chapter>.npz, less the
+mistakes that give the same answer as the right one or an earlier mistake on
+that case (:func:`distinct`).
 tests/test_exercise_values.py checks that the stored file is what this
 script would write, so run it after changing a formula or the inputs.
 """
@@ -38,9 +40,23 @@ def values(chapter):
         if name.startswith("_") or function.__module__ != formulas.__name__:
             continue
         for case in range(len(graders.CASES)):
-            for key, value in function(case).items():
-                stored[f"{name}/{case}/{key}"] = np.atleast_1d(np.asarray(value, dtype=np.float64))
+            for key, value in distinct(function(case)).items():
+                stored[f"{name}/{case}/{key}"] = value
     return stored
+
+
+def distinct(answers):
+    """``answers`` as float64 arrays, less each mistake that gives the right answer or an earlier mistake's.
+
+    Such a mistake cannot be told apart on this case's inputs (the grader names
+    it on a case where it differs), so it is left out of this case's store.
+    """
+    kept = {}
+    for key, value in answers.items():
+        value = np.atleast_1d(np.asarray(value, dtype=np.float64))
+        if not any(v.shape == value.shape and np.allclose(v, value, rtol=1e-6, atol=0) for v in kept.values()):
+            kept[key] = value
+    return kept
 
 
 def write(chapter):

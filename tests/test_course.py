@@ -156,3 +156,13 @@ def test_course_render_from_the_command_line_writes_the_chapters_asked_for(tmp_p
     index = (tmp_path / "site" / "index.html").read_text()
     assert NOTEBOOKS[1].stem + ".html" in index and NOTEBOOKS[0].stem not in index
     assert "TODO" in (tmp_path / "site" / f"{NOTEBOOKS[1].stem}.html").read_text()   # the student edition
+
+
+def test_a_submission_whose_exercise_cell_crashes_when_run_is_refused_naming_it(tmp_path):
+    nb = read_notebook(NOTEBOOKS[6])
+    cell = next(c for c in nb["cells"] if is_exercise_cell(c))
+    cell["source"] = cell_source(cell) + "\nprint(1 / 0)\n"          # top-level code of the student's that fails
+    submitted = tmp_path / NOTEBOOKS[6].name
+    submitted.write_text(json.dumps(nb))
+    with pytest.raises(NotebookError, match="running its exercise cells failed: ZeroDivisionError"):
+        grade_notebook(submitted)

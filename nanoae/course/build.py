@@ -75,6 +75,8 @@ def grade_notebook(path, notebooks_dir=NOTEBOOKS):
         functions = exercise_functions(path)
     except SyntaxError as e:
         raise NotebookError(f"{path}: the exercise cells do not parse ({e.msg}, line {e.lineno})") from None
+    except Exception as e:  # a cell's own top-level code failed: say which notebook, go on to no other
+        raise NotebookError(f"{path}: running its exercise cells failed: {type(e).__name__}: {e}") from None
     results = []
     for exercise in chapter.exercises:
         student_fn = functions.get(exercise.name)

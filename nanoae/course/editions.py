@@ -130,11 +130,20 @@ def exercise_functions(path):
             exec(compile(ast.Module(imports, type_ignores=[]), str(path), "exec"), namespace)
     names = []
     for index, cell in enumerate(nb["cells"]):
-        if is_exercise_cell(cell) or is_student_exercise(cell):
+        if holds_an_exercise(cell):
             exec(compile(cell_source(cell), f"{path} (cell {index})", "exec"), namespace)
-            names += [node.name for node in ast.parse(cell_source(cell)).body
-                      if isinstance(node, (ast.FunctionDef, ast.ClassDef))]      # an op is a class
+            names += defined_names(cell_source(cell))
     return {name: namespace[name] for name in names}
+
+
+def defined_names(source):
+    """The functions and classes (an op is a class) that ``source`` defines at its top level."""
+    return [node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+
+
+def holds_an_exercise(cell):
+    """An exercise cell of either edition: the answer marked, or (student edition) nbgrader's solution flag."""
+    return is_exercise_cell(cell) or is_student_exercise(cell)
 
 
 def is_magic(source):

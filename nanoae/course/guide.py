@@ -11,13 +11,12 @@ Every fact comes from its one source:
 - what each exercise checks is the table in the docstring of its graders'
   module (``nanoae/exercises/chNN_*.py``).
 """
-import ast
 import importlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nanoae.course.editions import cell_source, is_exercise_cell, is_student_exercise, read_notebook
+from nanoae.course.editions import cell_source, defined_names, holds_an_exercise, read_notebook
 
 
 @dataclass
@@ -48,20 +47,21 @@ def chapter_facts(path):
     heading = next((line.lstrip("#").strip() for cell in nb["cells"] if cell["cell_type"] == "markdown"
                    for line in cell_source(cell).split("\n") if line.startswith("# ")), Path(path).stem)
     title = re.sub(r"^\d\d · ", "", heading)                 # "06 · The variational autoencoder"
-    graders = next((m.group(1) for cell in nb["cells"] if cell["cell_type"] == "code"
-                    for m in [re.search(r"from nanoae\.exercises import (ch\d\d_\w+)", cell_source(cell))] if m), "")
+    code = "\n".join(cell_source(cell) for cell in nb["cells"] if cell["cell_type"] == "code")
+    imported = re.search(r"from nanoae\.exercises import (ch\d\d_\w+)", code)   # the chapter's graders
+    graders = imported.group(1) if imported else ""
     chapter = Chapter(Path(path).name[:2], title, Path(path).name, nb["metadata"].get("nanoae", {}).get("minutes"),
                       graders)
     table = grader_table(graders) if graders else {}
     cells = nb["cells"]
     for index, cell in enumerate(cells):
-        if not (is_exercise_cell(cell) or is_student_exercise(cell)):
+        if not holds_an_exercise(cell):
             continue
-        for node in ast.parse(cell_source(cell)).body:
-            grading = [c for c in cells[index + 1:] if f"grade_{getattr(node, 'name', '')}(" in cell_source(c)]
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and grading:   # a helper beside it is not one
+        for name in defined_names(cell_source(cell)):
+            grading = [c for c in cells[index + 1:] if f"grade_{name}(" in cell_source(c)]
+            if grading:                                          # a helper beside the exercise has no grader
                 points = grading[0].get("metadata", {}).get("nbgrader", {}).get("points", 0)
-                chapter.exercises.append(Exercise(node.name, points, *table.get(node.name, ("", ""))))
+                chapter.exercises.append(Exercise(name, points, *table.get(name, ("", ""))))
     return chapter
 
 

@@ -87,7 +87,7 @@ def run_render(args):
         from nanoae.course.render import render_course  # noqa: E402
     except ImportError as e:
         raise RuntimeError(str(e)) from None
-    overrides = {} if args.test_settings else {"DATASET": repr(args.dataset).replace("'", '"')}
+    overrides = {} if args.test_settings else {"DATASET": repr(args.dataset)}   # a Python expression
     render_course(args.out, edition=args.edition, overrides=overrides, test_settings=bool(args.test_settings),
                   chapters=args.chapters, timeout=args.timeout)
     return 0

@@ -1,4 +1,6 @@
 """Matrix products: matmul, and linear (x W^T + b), the op inside nn.Linear."""
+import math
+
 from nanoae.autograd import Function
 from nanoae.ops.shape import reshape, sum_to, swap_last_axes, transpose
 
@@ -25,19 +27,25 @@ class Linear(Function):
     (down to b's own shape, which may be (out,) or (1, out)).
     One op instead of matmul + transpose + add: fewer temporaries, and dW comes
     out as one contiguous matrix.
+
+    For x with more than two axes, e.g. a sequence model's (N, T, in), the
+    leading axes are merged into rows first: one (N T, in) @ (in, out) product.
+    ``x @ W.T`` on the 3-D array would give the same numbers, but NumPy runs it
+    as N separate small products, about twice as slow here (chapter 15's prior:
+    (256, 49, 128) @ (128, 512) takes 18 ms that way, 9.5 ms as one product).
     """
 
     def forward(self, x, weight, bias=None):
         if x.ndim < 2:
             raise ValueError("linear expects a batch: x of shape (N, in_features) or (..., in_features)")
-        y = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
+        y = x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ weight.T  # (rows, in) @ (in, out) -> (rows, out)
         if bias is not None:
             y += bias
-        return y
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def backward(self, gy):
         x, weight, *bias = self.inputs
-        gx = gy @ weight if x.requires_grad else None
+        gx = reshape(rows(gy) @ weight, x.shape) if x.requires_grad else None
         gw = transpose(rows(gy)) @ rows(x) if weight.requires_grad else None
         if not bias:
             return gx, gw

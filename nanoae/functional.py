@@ -82,8 +82,10 @@ def cross_entropy(logits, target, reduction="mean"):
     """-log softmax(logits)[target]: the loss of a classifier over C classes.
 
     ``logits`` (N, C) are unnormalised scores, ``target`` (N,) the integer
-    class of each row. Built from :func:`log_softmax` and indexing, so its
-    gradient, softmax(logits) - onehot(target), comes from those ops' backwards.
+    class of each row. It equals ``-log_softmax(logits, axis=1)[rows, target]``
+    and could be written so; it is one op (``ops/loss.py``), whose backward is
+    the gradient softmax(logits) - onehot(target) written out, in a few passes
+    over the logits instead of one per op of that chain.
     """
     target = logits.xp.asarray(target.data if isinstance(target, Tensor) else target)  # labels may come from NumPy
     if logits.ndim != 2 or target.shape != (logits.shape[0],):
@@ -94,9 +96,7 @@ def cross_entropy(logits, target, reduction="mean"):
     if target.size and (int(target.min()) < 0 or int(target.max()) >= logits.shape[1]):
         raise ValueError(f"cross_entropy: target labels must be in [0, {logits.shape[1]}), "
                          f"got {int(target.min())}..{int(target.max())}")
-    rows = logits.xp.arange(len(target))
-    loss = -log_softmax(logits, axis=1)[rows, target]             # (N,)
-    return _reduce(loss, reduction, "cross_entropy")
+    return _reduce(ops.cross_entropy(logits, target), reduction, "cross_entropy")
 
 
 def binary_cross_entropy(input, target, reduction="mean"):

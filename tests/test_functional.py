@@ -303,6 +303,31 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot_times_upstream(xp):
     assert nanoae.gradcheck(lambda z: F.cross_entropy(z, labels), [xp.asarray(logits)])
 
 
+def test_cross_entropy_second_derivative_is_the_softmax_hessian(xp):
+    # g = u (softmax - onehot) per row; d<g, v>/dz = u (diag(p) - p p^T) v = u (p v - p (p . v)).
+    rng = np.random.default_rng(12)
+    logits, labels = rng.standard_normal((4, 5)) * 2, rng.integers(0, 5, 4)
+    u, v = rng.standard_normal(4), rng.standard_normal((4, 5))
+    x = tensor(xp, logits, requires_grad=True)
+    (first,) = nanoae.grad(F.cross_entropy(x, labels, reduction="none"), [x], grad_output=xp.asarray(u),
+                           create_graph=True)
+    (plain,) = nanoae.grad(F.cross_entropy(x, labels, reduction="none"), [x], grad_output=xp.asarray(u))
+    np.testing.assert_allclose(first.numpy(), plain.numpy(), rtol=1e-12)   # both paths of the backward agree
+    (second,) = nanoae.grad(first, [x], grad_output=xp.asarray(v))
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    expected = u[:, None] * (p * v - p * (p * v).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(second.numpy(), expected, rtol=1e-10, atol=1e-14)
+
+
+def test_cross_entropy_of_huge_logits_is_finite_and_exact(xp):
+    # logsumexp shifts by the row's maximum: 1000 + ln(1 + e^-1) for the first row, not inf.
+    logits = tensor(xp, [[1000.0, 999.0], [-1000.0, -1000.0]], requires_grad=True)
+    loss = F.cross_entropy(logits, np.array([1, 0]), reduction="none")
+    np.testing.assert_allclose(loss.numpy(), [1 + np.log1p(np.exp(-1)), np.log(2)], rtol=1e-12)
+    loss.sum().backward()
+    assert np.isfinite(logits.grad.numpy()).all()
+
+
 @pytest.mark.parametrize("labels, error, words", [
     (np.array([0, 1]), nanoae.ShapeError, "target (N,)"),
     (np.array([0.0, 1.0, 2.0]), TypeError, "integer"),

@@ -6,7 +6,8 @@
 - ``reduction``: sum, mean, max, logsumexp
 - ``shape``: reshape, transpose, getitem, concatenate, split, chunk, broadcast_to, sum_to
 - ``linalg``: matmul, linear
-- ``loss``: bce_with_logits (binary cross-entropy fused into one op), negative_sampling_loss (skip-gram's)
+- ``loss``: bce_with_logits (binary cross-entropy fused into one op), cross_entropy (of a softmax, likewise),
+  negative_sampling_loss (skip-gram's)
 - ``gaussian``: reparameterize and gaussian_kl, the VAE's sampling step and its KL term
 - ``conv``: conv2d, conv_transpose2d, max_pool2d, upsample_nearest (images (N, C, H, W))
 - ``embedding``: sparse_embedding, a table lookup whose gradient is ``SparseRows`` (only the rows it read)
@@ -26,7 +27,7 @@ from nanoae.ops.elementwise import (abs, clip, exp, leaky_relu, log, maximum, re
                                     softplus, sqrt, tanh, where)
 from nanoae.ops.gaussian import gaussian_kl, reparameterize
 from nanoae.ops.linalg import linear, matmul
-from nanoae.ops.loss import bce_with_logits, negative_sampling_loss
+from nanoae.ops.loss import bce_with_logits, cross_entropy, negative_sampling_loss
 from nanoae.ops.quantize import nearest_code, squared_distances, straight_through
 from nanoae.ops.reduction import logsumexp, max, mean, sum
 from nanoae.ops.shape import (broadcast_to, chunk, concatenate, getitem, reshape, split, sum_to,

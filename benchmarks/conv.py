@@ -44,11 +44,13 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-import nanoae
-from nanoae import Tensor, functional as F
+if "--default-malloc" in sys.argv:
+    os.environ["NANOAE_DEFAULT_MALLOC"] = "1"   # read by ``import nanoae``, so set before it
+import nanoae  # noqa: E402
+from nanoae import Tensor, functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vae_epoch import keep_freed_memory, machine  # noqa: E402  (the same machine line and malloc setting)
+from vae_epoch import machine, malloc_setting  # noqa: E402  (the same machine line and malloc report)
 
 # name, kind, (C_in, C_out), H, k, stride, padding, output_padding
 LAYERS = [
@@ -195,7 +197,7 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.batch, args.rounds, args.repeat = 8, 3, 1
-    malloc = "default malloc" if args.default_malloc or not keep_freed_memory() else "malloc keeps freed memory"
+    malloc = malloc_setting()
     torch = None if args.no_torch else import_torch(args.threads)
     versus = "NumPy" if torch is None else f"NumPy, PyTorch {torch.__version__} ({args.threads} threads)"
     print(f"conv layer forward+backward, batch {args.batch}, float32; {machine()}; {malloc}; "

@@ -35,27 +35,30 @@ Both must first give nanoae-on-NumPy's gradients on one batch (with the same
 eps). Every step reads its loss back (``.item()``), as a training loop that
 logs losses does, and the device is synchronized before the clock is read.
 
-Where the C library is glibc, freed memory is kept in the process
-(``mallopt``) unless ``--default-malloc`` is given. By default glibc hands big
-freed arrays back to the system and takes them again page by page, and how
-often it does so depends on the order of earlier allocations: measured here,
-that alone moved the ratio between 0.7 and 1.3 from one run to the next.
+Where the C library is glibc, ``import nanoae`` has it keep freed memory in
+the process (``nanoae.backend.keep_freed_memory``), for all three of them;
+``--default-malloc`` leaves glibc as it is. By default glibc hands big freed
+arrays back to the system and takes them again page by page, and how often
+it does so depends on the order of earlier allocations: measured here, that
+alone moved the ratio between 0.7 and 1.3 from one run to the next.
 
     python benchmarks/vae_epoch.py [--batch 128] [--steps 20] [--rounds 7] [--full] [--gpu] [--default-malloc]
 """
 import argparse
-import ctypes
 import math
 import os
 import platform
 import statistics
+import sys
 import time
 
 import numpy as np
 
-import nanoae
-from nanoae import optim
-from nanoae.models import VAE, VAEConfig
+if "--default-malloc" in sys.argv:
+    os.environ["NANOAE_DEFAULT_MALLOC"] = "1"   # read by ``import nanoae``, so set before it
+import nanoae  # noqa: E402
+from nanoae import optim  # noqa: E402
+from nanoae.models import VAE, VAEConfig  # noqa: E402
 
 EPOCH_IMAGES = 60_000
 NOISE_SEED = 1  # seeds nanoae's generator and the reference's alike, after the weights are drawn
@@ -259,19 +262,11 @@ def timed(step, batches, count, synchronize=None):
     return time.perf_counter() - start
 
 
-def keep_freed_memory():
-    """Ask glibc to keep freed memory for reuse instead of returning it to the system.
-
-    mallopt(M_MMAP_THRESHOLD, 32 MiB): arrays up to 32 MiB come from the heap, not
-    from fresh pages; mallopt(M_TRIM_THRESHOLD, 512 MiB): the heap is not shrunk.
-    Returns False where this is not glibc.
-    """
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    return bool(libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 512 << 20))
+def malloc_setting():
+    """How malloc was left by ``import nanoae`` (``nanoae.backend.keep_freed_memory``), for the report."""
+    if os.environ.get("NANOAE_DEFAULT_MALLOC"):
+        return "default malloc"
+    return "malloc keeps freed memory" if nanoae.backend.keep_freed_memory() else "default malloc (not glibc)"
 
 
 def machine():
@@ -294,7 +289,7 @@ def main():
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's malloc as it is (noisier: see the docstring)")
     args = parser.parse_args()
-    malloc = "default malloc" if args.default_malloc or not keep_freed_memory() else "malloc keeps freed memory"
+    malloc = malloc_setting()
 
     steps_per_epoch = math.ceil(EPOCH_IMAGES / args.batch)
     rng = np.random.default_rng(0)

@@ -6,6 +6,8 @@ The names follow PyTorch so that what you learn here carries over::
     from nanoae import nn, optim
     from nanoae import functional as F
 """
+import os
+
 from nanoae import backend
 from nanoae.backend import manual_seed
 from nanoae.autograd import Function, ShapeError, Tensor, enable_grad, grad, is_grad_enabled, no_grad
@@ -16,3 +18,6 @@ from nanoae.gradcheck import GradcheckError, gradcheck
 from nanoae.serialization import load, save
 
 __version__ = "0.1.0"
+
+if not os.environ.get("NANOAE_DEFAULT_MALLOC"):
+    backend.keep_freed_memory()   # freed arrays are reused, not handed back to the system (see its docstring)

@@ -173,3 +173,21 @@ def test_module_takes_its_array_module_from_its_inputs(path):
     assert path.exists(), f"{path} is missing"
     assert array_module_imports(path.read_text()) == [], (
         f"{path.name} imports numpy or cupy; ask the inputs instead (x.xp, backend.get_array_module)")
+
+
+def test_keep_freed_memory_is_set_by_import_on_glibc_and_left_alone_when_asked():
+    # mallopt's thresholds cannot be read back, so the test asks a fresh interpreter what import did.
+    import os
+    import platform
+    import subprocess
+    import sys
+    on_glibc = platform.libc_ver()[0] == "glibc"
+    assert backend.keep_freed_memory() is on_glibc
+    probe = ("import nanoae, unittest.mock as m\n"
+             "with m.patch.object(nanoae.backend, 'keep_freed_memory') as k:\n"
+             "    import importlib; importlib.reload(nanoae)\n"
+             "print(k.called)")
+    for env, called in (({}, True), ({"NANOAE_DEFAULT_MALLOC": "1"}, False)):
+        environment = {k: v for k, v in os.environ.items() if k != "NANOAE_DEFAULT_MALLOC"} | env
+        out = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True)
+        assert out.stdout.strip() == str(called), out.stderr

@@ -57,21 +57,39 @@ def squared_distances(z, codebook):
     of an (N, K, D) array of differences. Rounding can make a distance of 0
     come out slightly negative; the order of the distances is what matters.
     """
-    z, codebook = _data(z), _data(codebook)
-    if z.ndim != 2 or codebook.ndim != 2 or z.shape[1] != codebook.shape[1]:
-        raise ShapeError(f"squared_distances: need vectors z (N, D) and a codebook (K, D), got shapes "
-                         f"{tuple(z.shape)} and {tuple(codebook.shape)}")
-    return ((z * z).sum(axis=1, keepdims=True) - 2 * z @ codebook.T
-            + (codebook * codebook).sum(axis=1))                          # (N, 1) - (N, K) + (K,)
+    z, codebook = _checked_vectors("squared_distances", z, codebook)
+    distances = _distances_less_row_norms(z, codebook)
+    distances += (z * z).sum(axis=1, keepdims=True)                      # + ||z_n||^2, (N, 1)
+    return distances
 
 
 def nearest_code(z, codebook):
     """k_n = argmin_k ||z_n - e_k||^2 for each row of z (N, D): a Tensor of N integers, no gradient.
 
     An index is a choice, not a number that varies smoothly, so nothing is
-    recorded for backward. Ties go to the smallest k.
+    recorded for backward. Ties go to the smallest k. ||z_n||^2 is the same
+    for every k, so the argmin is taken without it: one pass fewer over the
+    (N, K) distances, which for a VQ-VAE's batch (6,272 vectors, 512 codes)
+    are the biggest array of the step.
     """
-    return Tensor(squared_distances(z, codebook).argmin(axis=1))         # (N,)
+    z, codebook = _checked_vectors("nearest_code", z, codebook)
+    return Tensor(_distances_less_row_norms(z, codebook).argmin(axis=1))  # (N,)
+
+
+def _distances_less_row_norms(z, codebook):
+    """||e_k||^2 - 2 z_n . e_k: (N, K), built in place in the matrix product's result (the -2 goes on the
+    small codebook, not on the (N, K) array)."""
+    distances = z @ (-2 * codebook).T                                     # (N, K)
+    distances += (codebook * codebook).sum(axis=1)                        # + ||e_k||^2, (K,)
+    return distances
+
+
+def _checked_vectors(op, z, codebook):
+    z, codebook = _data(z), _data(codebook)
+    if z.ndim != 2 or codebook.ndim != 2 or z.shape[1] != codebook.shape[1]:
+        raise ShapeError(f"{op}: need vectors z (N, D) and a codebook (K, D), got shapes "
+                         f"{tuple(z.shape)} and {tuple(codebook.shape)}")
+    return z, codebook
 
 
 def _data(x):

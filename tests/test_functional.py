@@ -149,6 +149,27 @@ def test_binary_cross_entropy_with_logits_is_exact_at_infinite_logits(xp):
         np.testing.assert_allclose(logits.grad.numpy(), expected_grad * upstream, rtol=1e-6)
 
 
+def test_binary_cross_entropy_with_logits_fast_form_agrees_with_the_form_for_infinite_logits(xp):
+    # The op computes finite logits as ln(1 + e^-|z|) + t max(-z, 0) + (1 - t) max(z, 0) and
+    # switches to the where-form when a logit is infinite; both must give the same numbers.
+    from nanoae.ops.loss import BCEWithLogits
+    rng = np.random.default_rng(13)
+    z = np.concatenate([rng.standard_normal(50) * 5, [0.0, -0.0, 88.0, -88.0, 1e30, -1e30, 20.5, -20.5]])
+    t = np.concatenate([rng.uniform(0, 1, 50), [0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.3]])
+    for dtype in ("float32", "float64"):
+        zs, ts = xp.asarray(z, dtype=dtype), xp.asarray(t, dtype=dtype)
+        op = BCEWithLogits()
+        op.xp = xp
+        fast = F.binary_cross_entropy_with_logits(tensor(xp, z, dtype=dtype), tensor(xp, t, dtype=dtype),
+                                                  reduction="none").numpy()
+        careful = nanoae.backend.to_numpy(op._with_infinite_logits(zs, ts))
+        np.testing.assert_allclose(fast, careful, rtol=2e-7 if dtype == "float32" else 1e-15, atol=0)
+        # One infinite logit sends the whole array down the careful path: the finite ones are unchanged.
+        with_inf = F.binary_cross_entropy_with_logits(tensor(xp, np.append(z, np.inf), dtype=dtype),
+                                                      tensor(xp, np.append(t, 1.0), dtype=dtype), reduction="none")
+        np.testing.assert_allclose(with_inf.numpy(), np.append(fast, 0.0), rtol=2e-7 if dtype == "float32" else 1e-15)
+
+
 def test_binary_cross_entropy_with_logits_does_not_cancel_for_large_logits_in_float32(xp):
     # t = 1 - 2^-24 and z = 3 * 2^24 are exact in float32, and the loss is
     # (1 - t) z + t ln(1 + e^-z) = 3 (the second term underflows to 0). The form

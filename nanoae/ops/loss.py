@@ -1,5 +1,6 @@
 """Losses fused into one op, where the derivative of the whole is simpler than
 the chain of its parts (as PyTorch does for the same loss)."""
+from nanoae import backend
 from nanoae.autograd import Function, ShapeError, Tensor, is_grad_enabled
 from nanoae.ops.elementwise import exp, sigmoid, softplus_array
 from nanoae.ops.reduction import logsumexp
@@ -45,7 +46,9 @@ class BCEWithLogits(Function):
     The gradient: d softplus(z)/dz = sigmoid(z) and sigmoid(-z) = 1 - sigmoid(z), so
     dl/dz = -t (1 - sigmoid(z)) + (1 - t) sigmoid(z) = sigmoid(z) - t, which is
     1 - t at z = +inf and -t at z = -inf. As one op, the gradient is one
-    subtraction instead of a pass through each part.
+    subtraction instead of a pass through each part. Unless it is to be
+    differentiated again (``create_graph``), backward computes it on arrays, in
+    place: three graph ops fewer per step, which a small model notices.
     """
 
     def forward(self, z, t):
@@ -66,9 +69,17 @@ class BCEWithLogits(Function):
 
     def backward(self, gl):
         z, t = self.inputs
-        gz = gl * (sigmoid(z) - t) if z.requires_grad else None
         gt = gl * -z if t.requires_grad else None
-        return gz, gt
+        if not z.requires_grad:
+            return None, gt
+        if is_grad_enabled():
+            # create_graph: this gradient will be differentiated again, so it is built of ops.
+            return gl * (sigmoid(z) - t), gt
+        with backend.overflow_ignored(self.xp):                 # e^-z = inf for z < -88: sigmoid 0, as it should
+            gz = 1 / (1 + self.xp.exp(-z.data))                  # sigmoid(z), as the op computes it
+        gz -= t.data
+        gz *= gl.data
+        return Tensor(gz), gt
 
 
 def bce_with_logits(z, t):

@@ -129,7 +129,7 @@ def page_params():
         yield pytest.param(path.stem + ".html", id=path.stem, marks=marks)
 
 
-@pytest.mark.parametrize("page", page_params())
+@pytest.mark.parametrize("page", list(page_params()))
 def test_every_chapter_page_holds_its_figures_as_png(course, page):
     folder, _ = course
     images = read_page(folder / page).images

@@ -24,7 +24,7 @@ def chapters():
         yield pytest.param(chapter, id=chapter, marks=marks)
 
 
-@pytest.mark.parametrize("chapter", chapters())
+@pytest.mark.parametrize("chapter", list(chapters()))
 def test_stored_values_are_what_the_formulas_give(chapter):
     stored = StoredValues(chapter).arrays()
     fresh = write.values(chapter)
@@ -33,7 +33,7 @@ def test_stored_values_are_what_the_formulas_give(chapter):
         np.testing.assert_allclose(stored[key], value, rtol=1e-12, atol=1e-300, err_msg=key)
 
 
-@pytest.mark.parametrize("chapter", chapters())
+@pytest.mark.parametrize("chapter", list(chapters()))
 def test_every_stored_mistake_has_a_hint_and_every_hint_a_stored_mistake(chapter):
     graders = importlib.import_module(f"nanoae.exercises.{chapter}")
     stored = {(key.split("/")[0], key.split("/")[-1]) for key in StoredValues(chapter).arrays() if "/mistake/" in key}
@@ -44,7 +44,7 @@ def test_every_stored_mistake_has_a_hint_and_every_hint_a_stored_mistake(chapter
     assert not unused, f"hints in {chapter}.MISTAKES with no stored answer: {sorted(unused)}"
 
 
-@pytest.mark.parametrize("chapter", chapters())
+@pytest.mark.parametrize("chapter", list(chapters()))
 def test_no_two_stored_answers_of_a_case_are_equal(chapter):
     """A mistake that gives the right answer on the grader's inputs could never be named; two equal
     mistakes would always be named as the first."""

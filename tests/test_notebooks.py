@@ -81,7 +81,7 @@ def test_notebook_is_committed_without_outputs(notebook):
             assert not cell["outputs"] and cell["execution_count"] is None, cell["source"][:80]
 
 
-@pytest.mark.parametrize("notebook", chapters())
+@pytest.mark.parametrize("notebook", list(chapters()))
 def test_every_grader_passes_its_reference_solution(notebook):
     graders, solutions = graders_and_solutions(notebook)
     names = grader_names(graders)
@@ -94,7 +94,7 @@ def test_every_grader_passes_its_reference_solution(notebook):
         assert grade.passed, grade
 
 
-@pytest.mark.parametrize("notebook", chapters())
+@pytest.mark.parametrize("notebook", list(chapters()))
 def test_every_grader_says_todo_for_an_unwritten_exercise(notebook):
     graders, _ = graders_and_solutions(notebook)
 
@@ -124,7 +124,7 @@ def offline(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
 
 
-@pytest.mark.parametrize("notebook", chapters())
+@pytest.mark.parametrize("notebook", list(chapters()))
 def test_notebook_runs_top_to_bottom_offline_at_its_default_dataset(notebook, offline):
     """Only the sizes and epochs are made small (the notebook's test_parameters); DATASET stays at its default."""
     small = json.loads(notebook.read_text())["metadata"]["nanoae"]["test_parameters"]

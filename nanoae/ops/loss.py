@@ -41,7 +41,7 @@ class BCEWithLogits(Function):
     128 x 784 pixels), which is a tenth of its whole training step. The
     0 * inf at an infinite logit is left to the slower form, which replaces a
     softplus by 0 where its weight is 0 before multiplying
-    (:meth:`_with_infinite_logits`).
+    (:meth:`_with_infinite_logits`); the GPU always uses that one.
 
     The gradient: d softplus(z)/dz = sigmoid(z) and sigmoid(-z) = 1 - sigmoid(z), so
     dl/dz = -t (1 - sigmoid(z)) + (1 - t) sigmoid(z) = sigmoid(z) - t, which is
@@ -53,7 +53,9 @@ class BCEWithLogits(Function):
 
     def forward(self, z, t):
         xp = self.xp
-        if xp.isinf(z).any():
+        # On the GPU, asking whether a logit is infinite would make the CPU wait for the GPU at every
+        # step, so the GPU always takes the form that is exact at infinities.
+        if backend.device_of(z) == "gpu" or xp.isinf(z).any():
             return self._with_infinite_logits(z, t)
         shared = xp.log1p(xp.exp(-xp.abs(z)))               # ln(1 + e^-|z|), in [0, ln 2]
         positive_part = xp.maximum(z, 0)                    # max(z, 0); and max(-z, 0) = max(z, 0) - z

@@ -60,12 +60,17 @@ class Sigmoid(Function):
     """
 
     def forward(self, x):
-        with backend.overflow_ignored(self.xp):
-            return 1 / (1 + self.xp.exp(-x))
+        return sigmoid_array(self.xp, x)
 
     def backward(self, gy):
         y = self.output
         return gy * y * (1 - y)
+
+
+def sigmoid_array(xp, x):
+    """1 / (1 + e^-x) on an array, NumPy's overflow warning for x < -88 silenced (:class:`Sigmoid`)."""
+    with backend.overflow_ignored(xp):
+        return 1 / (1 + xp.exp(-x))
 
 
 class Relu(Function):

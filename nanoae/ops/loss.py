@@ -2,8 +2,8 @@
 the chain of its parts (as PyTorch does for the same loss)."""
 from nanoae import backend
 from nanoae.autograd import Function, ShapeError, Tensor, is_grad_enabled
-from nanoae.ops.elementwise import exp, sigmoid, softplus_array
-from nanoae.ops.reduction import logsumexp
+from nanoae.ops.elementwise import exp, sigmoid, sigmoid_array, softplus_array
+from nanoae.ops.reduction import logsumexp, logsumexp_shift
 from nanoae.ops.shape import reshape
 
 
@@ -77,8 +77,7 @@ class BCEWithLogits(Function):
         if is_grad_enabled():
             # create_graph: this gradient will be differentiated again, so it is built of ops.
             return gl * (sigmoid(z) - t), gt
-        with backend.overflow_ignored(self.xp):                 # e^-z = inf for z < -88: sigmoid 0, as it should
-            gz = 1 / (1 + self.xp.exp(-z.data))                  # sigmoid(z), as the op computes it
+        gz = sigmoid_array(self.xp, z.data)
         gz -= t.data
         gz *= gl.data
         return Tensor(gz), gt
@@ -116,8 +115,7 @@ class CrossEntropy(Function):
 
     def forward(self, z):
         xp = self.xp
-        m = z.max(axis=1, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
+        m = logsumexp_shift(xp, z, axis=1)                                # (N, 1): each row's maximum
         e = z - m
         xp.exp(e, out=e)                                                  # e^(z - m), in place: one (N, C) array
         self.lse = xp.log(e.sum(axis=1, keepdims=True)) + m               # (N, 1): logsumexp of each row

@@ -62,6 +62,13 @@ def mean(x, axis=None, keepdims=False):
     return total * (total.size / x.size)
 
 
+def logsumexp_shift(xp, data, axis):
+    """The shift m of :func:`logsumexp` for an array: the maximum over ``axis`` (kept as a size-1 axis),
+    0 where that maximum is infinite."""
+    m = data.max(axis=axis, keepdims=True)
+    return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+
+
 def logsumexp(x, axis=None, keepdims=False):
     """ln(sum(e^x)) computed as m + ln(sum(e^(x - m))) with m the maximum, so e^ never overflows.
 
@@ -70,9 +77,7 @@ def logsumexp(x, axis=None, keepdims=False):
     Where the maximum is infinite (a row of -inf) there is nothing to shift by:
     m = 0 there, so a row of -inf gives -inf, as log(0), instead of -inf - -inf = nan.
     """
-    xp = x.xp
-    m = x.data.max(axis=axis, keepdims=True)
-    m = Tensor(xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
+    m = Tensor(logsumexp_shift(x.xp, x.data, axis))
     y = (x - m).exp().sum(axis=axis, keepdims=True).log() + m
     if keepdims:
         return y

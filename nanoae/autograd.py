@@ -93,21 +93,24 @@ class Function:
         except ValueError as e:
             shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
             raise ShapeError(f"{type(self).__name__}: inputs of shapes {shapes} do not fit: {e}") from None
-        several = isinstance(ys, tuple)
-        requires_grad = _grad_enabled and any(x.requires_grad for x in inputs)
-        outputs = [Tensor(self._as_array(y), requires_grad) for y in (ys if several else (ys,))]
-        if requires_grad:
-            self.inputs = inputs
-            self._input_states = [_state(x) for x in inputs]   # checked by backward: see check_inputs
-            # Outputs are held weakly: a tensor keeps its creator alive, not the other way.
-            self._output_refs = [weakref.ref(y) for y in outputs]
-            for y in outputs:
-                y.creator = self
+        several = type(ys) is tuple
+        if not (_grad_enabled and any(x.requires_grad for x in inputs)):
+            # Nothing to record (under no_grad, as every op inside a backward pass is, or no input
+            # needs a gradient): the results are new leaves.
+            return tuple(self._wrap(y) for y in ys) if several else self._wrap(ys)
+        outputs = [self._wrap(y, requires_grad=True) for y in (ys if several else (ys,))]
+        self.inputs = inputs
+        self._input_states = [_state(x) for x in inputs]   # checked by backward: see check_inputs
+        # Outputs are held weakly: a tensor keeps its creator alive, not the other way.
+        self._output_refs = [weakref.ref(y) for y in outputs]
+        for y in outputs:
+            y.creator = self
         return tuple(outputs) if several else outputs[0]
 
-    def _as_array(self, y):
-        """A reduction to one number gives a NumPy scalar, not an array: make it one."""
-        return y if backend.is_array(y) else self.xp.asarray(y)
+    def _wrap(self, y, requires_grad=False):
+        """A result as a Tensor. A reduction to one number gives a NumPy scalar, not an array: it
+        becomes one, with the array module of the inputs (not the default one of ``backend.use``)."""
+        return Tensor(y if backend.is_array(y) else self.xp.asarray(y), requires_grad)
 
     @staticmethod
     def _with_constants(op, inputs):
@@ -119,7 +122,7 @@ class Function:
         for x in others:
             if not (isinstance(x, (int, float, list, tuple)) or backend.is_array(x) or backend.is_scalar(x)):
                 raise TypeError(f"{op}: an input is {type(x).__name__} {x!r:.40}; ops take Tensors, arrays and numbers")
-        xp = backend.get_array_module(*[t.data for t in tensors], *others)
+        xp = backend.get_array_module(*[t.data for t in tensors], *[x for x in others if backend.is_array(x)])
         dtype = tensors[0].dtype if tensors and tensors[0].dtype.kind == "f" else None
         return [x if isinstance(x, Tensor) else Tensor(xp.asarray(x, dtype=dtype)) for x in inputs]
 
@@ -149,10 +152,10 @@ class Function:
         writes into the array itself (``x.data[...] = 0``, ``p.data -= ...``)
         whenever they touch a sampled value.
         """
-        for i, (x, before) in enumerate(zip(self.inputs, self._input_states)):
-            now = _state(x)
-            changed = now[0] != before[0] or now[1] is not before[1] or now[2] != before[2]
-            if changed:
+        for i, (x, (version, data, sample)) in enumerate(zip(self.inputs, self._input_states)):
+            unchanged = (x._version == version and x.data is data
+                         and (sample is None or backend.value_sample(data) == sample))
+            if not unchanged:
                 made_by = "a leaf" if x.creator is None else f"made by {type(x.creator).__name__}"
                 raise RuntimeError(
                     f"{type(self).__name__}.backward: its input {i} (shape {x.shape}, {made_by}) was changed in "

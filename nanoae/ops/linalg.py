@@ -1,8 +1,8 @@
 """Matrix products: matmul, and linear (x W^T + b), the op inside nn.Linear."""
 import math
 
-from nanoae.autograd import Function
-from nanoae.ops.shape import reshape, sum_to, swap_last_axes, transpose
+from nanoae.autograd import Function, Tensor, is_grad_enabled
+from nanoae.ops.shape import sum_to, swap_last_axes
 
 
 class MatMul(Function):
@@ -45,17 +45,30 @@ class Linear(Function):
 
     def backward(self, gy):
         x, weight, *bias = self.inputs
-        gx = reshape(rows(gy) @ weight, x.shape) if x.requires_grad else None
-        gw = transpose(rows(gy)) @ rows(x) if weight.requires_grad else None
-        if not bias:
-            return gx, gw
-        gb = sum_to(gy, bias[0].shape) if bias[0].requires_grad else None
-        return gx, gw, gb
+        # These lines work on tensors and on arrays alike (both have @, .T, .reshape and .sum).
+        # Unless the gradient is to be differentiated again (create_graph), they run on the arrays:
+        # as four graph ops (two matmuls, a transpose, a sum) their bookkeeping would cost a small
+        # layer more than its arithmetic.
+        on_arrays = not is_grad_enabled()
+        g, x_, w = (gy.data, x.data, weight.data) if on_arrays else (gy, x, weight)
+        g_rows = rows(g)                                          # (rows, out)
+        grads = [reshaped(g_rows @ w, x.shape) if x.requires_grad else None,          # (..., in)
+                 g_rows.T @ rows(x_) if weight.requires_grad else None]              # (out, in)
+        if bias:
+            grads.append(reshaped(g_rows.sum(axis=0), bias[0].shape) if bias[0].requires_grad else None)
+        return tuple(Tensor(g) if on_arrays and g is not None else g for g in grads)
 
 
 def rows(t):
-    """t as a matrix (N, features), N = all leading axes together; a matrix is left as it is."""
-    return t if t.ndim == 2 else reshape(t, (-1, t.shape[-1]))
+    """t (a tensor or an array) as a matrix (N, features), N = all leading axes together; a matrix
+    is left as it is."""
+    return t if t.ndim == 2 else t.reshape(-1, t.shape[-1])
+
+
+def reshaped(t, shape):
+    """t with ``shape``: t itself if it has it (an array's reshape would return a view, which
+    backward() copies before storing it as a ``.grad``)."""
+    return t if t.shape == shape else t.reshape(shape)
 
 
 def matmul(a, b):

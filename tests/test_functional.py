@@ -170,6 +170,41 @@ def test_binary_cross_entropy_with_logits_fast_form_agrees_with_the_form_for_inf
         np.testing.assert_allclose(with_inf.numpy(), np.append(fast, 0.0), rtol=2e-7 if dtype == "float32" else 1e-15)
 
 
+@pytest.mark.parametrize("infinite", [False, True], ids=["finite logits", "infinite logits"])
+def test_binary_cross_entropy_with_logits_summed_in_the_op_matches_the_closed_form(xp, infinite):
+    # reduction="sum" and "mean" sum inside the op (one number out, one number back in backward).
+    # Value and both gradients against NumPy's closed form, also when infinite logits send the
+    # forward down the careful path (and without a NumPy warning).
+    import warnings
+    rng = np.random.default_rng(14)
+    z, t = rng.standard_normal(40) * 6, rng.uniform(0, 1, 40)
+    t[:4] = [0.0, 1.0, 0.0, 1.0]
+    per_element = t * np.logaddexp(0, -z) + (1 - t) * np.logaddexp(0, z)
+    if infinite:
+        z[:2] = [-np.inf, np.inf]          # t = 0 at -inf, t = 1 at +inf: loss 0
+        per_element[:2] = 0
+    g = rng.standard_normal()              # the upstream gradient of the one number
+    for dtype in ("float32", "float64"):
+        for reduction, scale in (("sum", 1.0), ("mean", 1 / len(z))):
+            zs = tensor(xp, z, dtype=dtype, requires_grad=True)
+            ts = tensor(xp, t, dtype=dtype, requires_grad=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                total = F.binary_cross_entropy_with_logits(zs, ts, reduction=reduction)
+            assert total.shape == ()
+            rtol = 1e-5 if dtype == "float32" else 1e-12
+            np.testing.assert_allclose(total.item(), per_element.sum() * scale, rtol=rtol)
+            (total * tensor(xp, g, dtype=dtype)).backward()
+            sigmoid_z = 1 / (1 + np.exp(-z))
+            np.testing.assert_allclose(zs.grad.numpy(), (sigmoid_z - t) * scale * g, rtol=rtol, atol=1e-7)
+            np.testing.assert_allclose(ts.grad.numpy(), -z * scale * g, rtol=rtol)
+
+
+def test_binary_cross_entropy_with_logits_summed_is_nan_for_a_nan_logit(xp):
+    total = F.binary_cross_entropy_with_logits(tensor(xp, [0.5, np.nan]), tensor(xp, [1.0, 0.0]), reduction="sum")
+    assert np.isnan(total.item())
+
+
 def test_binary_cross_entropy_with_logits_does_not_cancel_for_large_logits_in_float32(xp):
     # t = 1 - 2^-24 and z = 3 * 2^24 are exact in float32, and the loss is
     # (1 - t) z + t ln(1 + e^-z) = 3 (the second term underflows to 0). The form

@@ -76,7 +76,11 @@ class Function:
       ``self.xp``, the array module of the inputs (numpy or cupy);
     * ``backward(*grads)``: given the gradient of each output (a Tensor), the
       gradient of each input, written with tensor ops so that it can itself be
-      differentiated; ``None`` where an input needs no gradient.
+      differentiated; ``None`` where an input needs no gradient. A formula
+      written with what tensors and arrays share (``+ - * / @``, ``.T``,
+      ``.reshape``, ``.sum``) may take its values through :func:`operands`:
+      then it computes on plain arrays unless the backward pass is being
+      recorded, and may return arrays, which the engine makes tensors.
 
     In ``backward`` the inputs are ``self.inputs`` and the outputs
     ``self.output`` (or ``self.outputs`` for several). This class does all the graph
@@ -179,6 +183,21 @@ def _state(x):
     return x._version, x.data, backend.value_sample(x.data) if x.creator is None else None
 
 
+def operands(*tensors):
+    """What a backward formula computes with: the tensors themselves while the backward pass is
+    recorded (``create_graph=True``, to be differentiated again), their arrays otherwise.
+
+    Arrays and tensors share the arithmetic operators and ``.T``, ``.reshape`` and ``.sum``, so
+    a formula written with those runs on either. On arrays each operation is one NumPy call; on
+    tensors it is also a graph op (a Function, a Tensor, a check), which in a small layer costs
+    more than the arithmetic. Usage, in ``Mul.backward``::
+
+        gz, a, b = operands(gz, *self.inputs)
+        return sum_to(gz * b, a.shape), sum_to(gz * a, b.shape)
+    """
+    return tensors if _grad_enabled else tuple(t.data for t in tensors)
+
+
 def _topological_order(root):
     """The functions that ``root`` depends on, each before every function it feeds into.
 
@@ -234,6 +253,8 @@ def _backward(root, root_grad, retain_graph, create_graph, keep=()):
                 for x, gx in zip(fn.inputs, input_grads):
                     if gx is None or not x.requires_grad:
                         continue
+                    if backend.is_array(gx) or backend.is_scalar(gx):   # computed on arrays: see operands
+                        gx = fn._wrap(gx)
                     if gx.shape != x.shape:
                         raise ShapeError(f"{type(fn).__name__}.backward returned a gradient of shape "
                                          f"{gx.shape} for an input of shape {x.shape}")
@@ -246,10 +267,19 @@ def _backward(root, root_grad, retain_graph, create_graph, keep=()):
 
 
 def _sum_of_gradients(a, b):
-    """a + b for two gradients of one tensor. Either may be a row-sparse gradient
-    (``SparseRows``, from ``ops/embedding.py``), which knows how to add itself to
-    a Tensor; a Tensor's ``+`` is an op and takes only Tensors."""
-    return b + a if b.is_sparse else a + b
+    """a + b for two gradients of one tensor: an op while the backward pass is recorded, else one
+    addition of arrays. Either may be a row-sparse gradient (``SparseRows``, from
+    ``ops/embedding.py``), which knows how to add itself to a Tensor; a Tensor's ``+`` is an op
+    and takes only Tensors."""
+    if a.is_sparse or b.is_sparse:
+        return b + a if b.is_sparse else a + b
+    return a + b if _grad_enabled else Tensor(a.data + b.data)
+
+
+def _storage_id(g):
+    """What two gradients share when they are the same numbers: the array (two tensors may wrap
+    one array); a row-sparse gradient is its own."""
+    return id(g) if g.is_sparse else id(g.data)
 
 
 def grad(output, inputs, grad_output=None, retain_graph=None, create_graph=False):
@@ -397,7 +427,7 @@ class Tensor:
         retain_graph = create_graph if retain_graph is None else retain_graph
         root_grad = self._root_grad(grad)
         results = _backward(self, root_grad, retain_graph, create_graph)
-        given = {id(root_grad)}  # gradients some tensor (or the caller) already holds
+        given = {_storage_id(root_grad)}  # gradients some tensor (or the caller) already holds
         with _grad_mode(create_graph):
             for t, g in results.values():
                 if not (t.creator is None or t._retain_grad):
@@ -411,9 +441,9 @@ class Tensor:
                     # gradient (a + b passes one gradient to both) or when it is a view
                     # of another array (such as the read-only broadcast behind sum()).
                     view = g.is_view() if g.is_sparse else g.data.base is not None
-                    shared = id(g) in given or view
+                    shared = _storage_id(g) in given or view
                     t.grad = (g.copy() if g.is_sparse else Tensor(g.data.copy())) if shared else g
-                    given.add(id(g))
+                    given.add(_storage_id(g))
 
     def retain_grad(self):
         """Also keep ``.grad`` for this non-leaf tensor during backward."""

@@ -151,6 +151,9 @@ def gaussian_kl(mu, log_var, reduction="mean"):
     value per sample).
     """
     _same_shape(mu, log_var, "gaussian_kl")
+    if reduction in ("sum", "mean"):  # summed inside the op, as in binary_cross_entropy_with_logits
+        total = ops.gaussian_kl(mu, log_var, summed=True)
+        return total if reduction == "sum" else total / mu.size
     return _reduce(ops.gaussian_kl(mu, log_var), reduction, "gaussian_kl")
 
 

@@ -6,8 +6,11 @@ helper is the whole story of broadcasting in backward.
 
 A gradient is only computed for an input that requires one (``None`` for the
 others): with data x and weights w, nothing is spent on d/dx.
+
+The formulas take their values through ``operands``: arrays, unless the
+backward pass is recorded to be differentiated again (see ``autograd.py``).
 """
-from nanoae.autograd import Function
+from nanoae.autograd import Function, operands
 from nanoae.ops.shape import sum_to
 
 
@@ -31,9 +34,9 @@ class Sub(Function):
         return a - b
 
     def backward(self, gz):
-        a, b = self.inputs
-        ga = sum_to(gz, a.shape) if a.requires_grad else None
-        gb = sum_to(-gz, b.shape) if b.requires_grad else None
+        gz, a, b = operands(gz, *self.inputs)
+        ga = sum_to(gz, a.shape) if self.inputs[0].requires_grad else None
+        gb = sum_to(-gz, b.shape) if self.inputs[1].requires_grad else None
         return ga, gb
 
 
@@ -44,9 +47,9 @@ class Mul(Function):
         return a * b
 
     def backward(self, gz):
-        a, b = self.inputs
-        ga = sum_to(gz * b, a.shape) if a.requires_grad else None
-        gb = sum_to(gz * a, b.shape) if b.requires_grad else None
+        gz, a, b = operands(gz, *self.inputs)
+        ga = sum_to(gz * b, a.shape) if self.inputs[0].requires_grad else None
+        gb = sum_to(gz * a, b.shape) if self.inputs[1].requires_grad else None
         return ga, gb
 
 
@@ -57,9 +60,9 @@ class Div(Function):
         return a / b
 
     def backward(self, gz):
-        a, b = self.inputs
-        ga = sum_to(gz / b, a.shape) if a.requires_grad else None
-        gb = sum_to(-gz * a / (b * b), b.shape) if b.requires_grad else None
+        gz, a, b = operands(gz, *self.inputs)
+        ga = sum_to(gz / b, a.shape) if self.inputs[0].requires_grad else None
+        gb = sum_to(-gz * a / (b * b), b.shape) if self.inputs[1].requires_grad else None
         return ga, gb
 
 

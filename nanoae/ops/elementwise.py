@@ -4,9 +4,13 @@ Where a derivative has a kink (relu, abs, clip, maximum) the docstring says
 which value the gradient takes there. Masks and slopes enter backward as
 plain tensors outside the graph: their own derivative is zero. A boolean mask
 stays boolean, since float * bool keeps the float's dtype.
+
+Formulas made of arithmetic alone take their values through ``operands``:
+arrays, unless the backward pass is recorded to be differentiated again (see
+``autograd.py``).
 """
 from nanoae import backend
-from nanoae.autograd import Function, Tensor
+from nanoae.autograd import Function, Tensor, operands
 from nanoae.ops.shape import sum_to
 
 
@@ -17,7 +21,8 @@ class Exp(Function):
         return self.xp.exp(x)
 
     def backward(self, gy):
-        return gy * self.output
+        gy, y = operands(gy, self.output)
+        return gy * y
 
 
 class Log(Function):
@@ -27,7 +32,8 @@ class Log(Function):
         return self.xp.log(x)
 
     def backward(self, gy):
-        return gy / self.inputs[0]
+        gy, x = operands(gy, self.inputs[0])
+        return gy / x
 
 
 class Sqrt(Function):
@@ -37,7 +43,8 @@ class Sqrt(Function):
         return self.xp.sqrt(x)
 
     def backward(self, gy):
-        return gy / (self.output * 2)
+        gy, y = operands(gy, self.output)
+        return gy / (y * 2)
 
 
 class Tanh(Function):
@@ -47,7 +54,7 @@ class Tanh(Function):
         return self.xp.tanh(x)
 
     def backward(self, gy):
-        y = self.output
+        gy, y = operands(gy, self.output)
         return gy * (1 - y * y)
 
 
@@ -63,7 +70,7 @@ class Sigmoid(Function):
         return sigmoid_array(self.xp, x)
 
     def backward(self, gy):
-        y = self.output
+        gy, y = operands(gy, self.output)
         return gy * y * (1 - y)
 
 
@@ -80,8 +87,8 @@ class Relu(Function):
         return self.xp.maximum(x, 0)
 
     def backward(self, gy):
-        x = self.inputs[0]
-        return gy * Tensor(x.data > 0)
+        gy, x = operands(gy, self.inputs[0])
+        return gy * (x > 0)           # a boolean mask (a tensor outside the graph, or an array)
 
 
 class LeakyRelu(Function):

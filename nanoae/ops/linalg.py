@@ -1,7 +1,7 @@
 """Matrix products: matmul, and linear (x W^T + b), the op inside nn.Linear."""
 import math
 
-from nanoae.autograd import Function, Tensor, is_grad_enabled
+from nanoae.autograd import Function, operands
 from nanoae.ops.shape import sum_to, swap_last_axes
 
 
@@ -45,18 +45,14 @@ class Linear(Function):
 
     def backward(self, gy):
         x, weight, *bias = self.inputs
-        # These lines work on tensors and on arrays alike (both have @, .T, .reshape and .sum).
-        # Unless the gradient is to be differentiated again (create_graph), they run on the arrays:
-        # as four graph ops (two matmuls, a transpose, a sum) their bookkeeping would cost a small
-        # layer more than its arithmetic.
-        on_arrays = not is_grad_enabled()
-        g, x_, w = (gy.data, x.data, weight.data) if on_arrays else (gy, x, weight)
-        g_rows = rows(g)                                          # (rows, out)
-        grads = [reshaped(g_rows @ w, x.shape) if x.requires_grad else None,          # (..., in)
-                 g_rows.T @ rows(x_) if weight.requires_grad else None]              # (out, in)
-        if bias:
-            grads.append(reshaped(g_rows.sum(axis=0), bias[0].shape) if bias[0].requires_grad else None)
-        return tuple(Tensor(g) if on_arrays and g is not None else g for g in grads)
+        g, x_, w = operands(gy, x, weight)                      # arrays unless create_graph
+        g_rows = rows(g)                                        # (rows, out)
+        gx = reshaped(g_rows @ w, x.shape) if x.requires_grad else None          # (..., in)
+        gw = g_rows.T @ rows(x_) if weight.requires_grad else None              # (out, in)
+        if not bias:
+            return gx, gw
+        gb = reshaped(g_rows.sum(axis=0), bias[0].shape) if bias[0].requires_grad else None
+        return gx, gw, gb
 
 
 def rows(t):

@@ -1,7 +1,7 @@
 """Losses fused into one op, where the derivative of the whole is simpler than
 the chain of its parts (as PyTorch does for the same loss)."""
 from nanoae import backend
-from nanoae.autograd import Function, ShapeError, Tensor, is_grad_enabled
+from nanoae.autograd import Function, ShapeError, Tensor, is_grad_enabled, operands
 from nanoae.ops.elementwise import exp, sigmoid, sigmoid_array, softplus_array
 from nanoae.ops.reduction import logsumexp, logsumexp_shift
 from nanoae.ops.shape import reshape
@@ -99,17 +99,18 @@ class BCEWithLogits(Function):
         return t * minus_log_p + (1 - t) * minus_log_1_minus_p
 
     def backward(self, gl):
-        z, t = self.inputs                  # gl: one number if summed, else the shape of z
-        gt = gl * -z if t.requires_grad else None
+        z, t = self.inputs
+        g, z_, t_ = operands(gl, z, t)      # g: one number if summed, else the shape of z
+        gt = g * -z_ if t.requires_grad else None
         if not z.requires_grad:
             return None, gt
-        if is_grad_enabled():
+        if isinstance(z_, Tensor):
             # create_graph: this gradient will be differentiated again, so it is built of ops.
-            return gl * (sigmoid(z) - t), gt
-        gz = sigmoid_array(self.xp, z.data)
-        gz -= t.data
-        gz *= gl.data
-        return Tensor(gz), gt
+            return g * (sigmoid(z_) - t_), gt
+        gz = sigmoid_array(self.xp, z_)     # on arrays, in place
+        gz -= t_
+        gz *= g
+        return gz, gt
 
 
 def bce_with_logits(z, t, summed=False):

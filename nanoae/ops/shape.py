@@ -18,6 +18,11 @@ def _sum_to_axes(shape, target):
                                       if t == 1 and shape[lead + i] != 1)
 
 
+def _summed_to(x, shape):
+    """The array x summed down to ``shape``."""
+    return x.sum(axis=_sum_to_axes(x.shape, shape), keepdims=True).reshape(shape)
+
+
 class SumTo(Function):
     """y = x summed over the axes that broadcasting added or stretched.   dy/dx = 1 (broadcast back)."""
 
@@ -25,7 +30,7 @@ class SumTo(Function):
         self.shape = tuple(shape)
 
     def forward(self, x):
-        return x.sum(axis=_sum_to_axes(x.shape, self.shape), keepdims=True).reshape(self.shape)
+        return _summed_to(x, self.shape)
 
     def backward(self, gy):
         return broadcast_to(gy, self.inputs[0].shape)
@@ -151,9 +156,12 @@ class Split(Function):
 
 
 def sum_to(x, shape):
-    """Sum ``x`` down to ``shape`` (the reverse of broadcasting); no op if it already has it."""
+    """Sum ``x`` down to ``shape`` (the reverse of broadcasting); no op if it already has it.
+    ``x`` may also be an array, as in a backward formula on arrays (``autograd.operands``)."""
     shape = tuple(shape)
-    return x if x.shape == shape else SumTo(shape)(x)
+    if x.shape == shape:
+        return x
+    return SumTo(shape)(x) if isinstance(x, Tensor) else _summed_to(x, shape)
 
 
 def broadcast_to(x, shape):

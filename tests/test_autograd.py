@@ -109,6 +109,52 @@ def test_each_leaf_owns_a_writeable_grad(xp):
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0, 1.0])
 
 
+class _Swap(nanoae.Function):
+    """(a, b) -> a * 2 + b * 3, whose backward goes through operands and hands back
+    arrays, one of them the upstream gradient's own array, to check the engine's side."""
+
+    def forward(self, a, b):
+        return a * 2 + b * 3
+
+    def backward(self, gz):
+        seen.append(type(gz.data) if isinstance(gz, Tensor) else None)
+        (g,) = nanoae.autograd.operands(gz)
+        seen.append(type(g))
+        return g * 2, g if self.inputs[1].requires_grad and self.pass_upstream else g * 3
+
+
+seen = []
+
+
+@pytest.mark.parametrize("pass_upstream", [False, True])
+def test_backward_may_return_arrays_from_operands_and_the_engine_makes_them_tensors(xp, pass_upstream):
+    rng = np.random.default_rng(40)
+    a, b = leaf(xp, signed(rng, 4)), leaf(xp, signed(rng, 4))
+    upstream = xp.asarray(rng.standard_normal(4))
+    op = _Swap()
+    op.pass_upstream = pass_upstream
+    seen.clear()
+    op(a, b).backward(upstream)
+    assert seen[1] is type(upstream)                        # no create_graph: operands gave the array
+    assert isinstance(a.grad, Tensor) and isinstance(b.grad, Tensor)
+    np.testing.assert_allclose(a.grad.numpy(), 2 * nanoae.backend.to_numpy(upstream), rtol=1e-15)
+    np.testing.assert_allclose(b.grad.numpy(), (1 if pass_upstream else 3) * nanoae.backend.to_numpy(upstream),
+                               rtol=1e-15)
+    # b's gradient may be the caller's own array handed through: b.grad must still be its own.
+    b.grad.data *= 0
+    assert float(abs(upstream).sum()) > 0
+
+
+def test_operands_are_tensors_while_the_backward_pass_is_recorded(xp):
+    rng = np.random.default_rng(41)
+    a, b = leaf(xp, signed(rng, 3)), leaf(xp, signed(rng, 3))
+    op = _Swap()
+    op.pass_upstream = False
+    seen.clear()
+    nanoae.grad(op(a, b).sum(), [a], create_graph=True)
+    assert seen[1] is Tensor
+
+
 def test_backward_on_a_non_scalar_without_grad_says_a_gradient_is_needed(xp):
     x = leaf(xp, signed(np.random.default_rng(5), 3))
     with pytest.raises(RuntimeError, match="needs a gradient"):

@@ -32,6 +32,8 @@ _cupy_module = None  # set by _cupy() on first use
 
 
 def _is_cupy_array(a):
+    if type(a) is numpy.ndarray:  # the common case, asked by every op and every optimizer step
+        return False
     if _cupy_module is not None:  # the quick test, once nanoae has imported CuPy
         return isinstance(a, _cupy_module.ndarray)
     return type(a).__module__.split(".")[0] == "cupy" and type(a).__name__ == "ndarray"

@@ -23,6 +23,7 @@ import numpy as np
 
 import nanoae
 from nanoae import functional as F, nn, optim
+from vae_epoch import adam_update  # the same lean Adam as the VAE benchmark's reference
 
 SIZES = [784, 400, 20, 400, 784]
 
@@ -73,15 +74,7 @@ class NumpyAutoencoder:
                 g = (g @ Ws[i]) * (hs[i] > 0)      # back through the linear layer and the ReLU
         self.t += 1
         for p, gp, m, v in zip(self.params, grads, self.m, self.v):  # as lean as nanoae's Adam
-            m *= beta1
-            m += (1 - beta1) * gp
-            v *= beta2
-            v += (1 - beta2) * (gp * gp)
-            step = np.sqrt(v * (1 / (1 - beta2 ** self.t)))
-            step += eps
-            np.divide(m, step, out=step)
-            step *= lr / (1 - beta1 ** self.t)
-            p -= step
+            adam_update(p, gp, m, v, self.t, lr, (beta1, beta2), eps)
         return float(loss)
 
 

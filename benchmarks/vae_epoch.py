@@ -133,19 +133,28 @@ class NumpyVAE:
         return loss
 
     def adam(self, grads):
-        """In place, as nanoae.optim.Adam does it."""
-        beta1, beta2 = self.betas
         self.t += 1
         for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m *= beta1
-            m += (1 - beta1) * g
-            v *= beta2
-            v += (1 - beta2) * (g * g)
-            step = np.sqrt(v * (1 / (1 - beta2 ** self.t)))
-            step += self.eps
-            np.divide(m, step, out=step)
-            step *= self.lr / (1 - beta1 ** self.t)
-            p -= step
+            adam_update(p, g, m, v, self.t, self.lr, self.betas, self.eps)
+
+
+def adam_update(p, g, m, v, t, lr, betas, eps):
+    """Adam's step t on one parameter, in place, as nanoae.optim.Adam does it on the CPU (the bias
+    corrections moved onto lr and eps, one temporary array). Both references use it."""
+    beta1, beta2 = betas
+    c = (1 - beta2 ** t) ** 0.5
+    scratch = g * (1 - beta1)
+    m *= beta1
+    m += scratch
+    np.multiply(g, g, out=scratch)
+    scratch *= 1 - beta2
+    v *= beta2
+    v += scratch
+    np.sqrt(v, out=scratch)
+    scratch += eps * c
+    np.divide(m, scratch, out=scratch)
+    scratch *= lr * c / (1 - beta1 ** t)
+    p -= scratch
 
 
 def check_same_computation(model, optimizer, reference, batches, steps=5):

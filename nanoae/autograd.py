@@ -88,8 +88,10 @@ class Function:
     """
 
     def __call__(self, *inputs):
-        if not all(isinstance(x, Tensor) for x in inputs):
-            inputs = self._with_constants(type(self).__name__, inputs)
+        for x in inputs:   # a loop, not all(...): every op asks, and a generator costs more than the question
+            if not isinstance(x, Tensor):   # a number or an array among the inputs
+                inputs = self._with_constants(type(self).__name__, inputs)
+                break
         arrays = [x.data for x in inputs]
         self.xp = backend.get_array_module(*arrays)
         try:

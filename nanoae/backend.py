@@ -114,7 +114,10 @@ def get_array_module(*arrays):
 
     Mixing NumPy and CuPy arrays is an error, not a silent copy between devices.
     """
-    if all(type(a) is numpy.ndarray for a in arrays):  # the common case, checked first: every op asks
+    for a in arrays:  # the common case, all NumPy arrays, checked first (a loop: every op asks)
+        if type(a) is not numpy.ndarray:
+            break
+    else:
         return numpy
     on_cpu = {isinstance(a, numpy.ndarray) for a in arrays if is_array(a)}
     if on_cpu == {True, False}:

@@ -88,7 +88,7 @@ class Function:
     """
 
     def __call__(self, *inputs):
-        for x in inputs:   # a loop, not all(...): every op asks, and a generator costs more than the question
+        for x in inputs:   # a loop and lists, not generators, in what every op asks: a generator costs more
             if not isinstance(x, Tensor):   # a number or an array among the inputs
                 inputs = self._with_constants(type(self).__name__, inputs)
                 break
@@ -100,7 +100,7 @@ class Function:
             shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
             raise ShapeError(f"{type(self).__name__}: inputs of shapes {shapes} do not fit: {e}") from None
         several = type(ys) is tuple
-        if not (_grad_enabled and any(x.requires_grad for x in inputs)):
+        if not (_grad_enabled and any([x.requires_grad for x in inputs])):
             # Nothing to record (under no_grad, as every op inside a backward pass is, or no input
             # needs a gradient): the results are new leaves.
             return tuple(self._wrap(y) for y in ys) if several else self._wrap(ys)
@@ -247,7 +247,7 @@ def _backward(root, root_grad, retain_graph, create_graph, keep=()):
                 if entry is not None and (y._retain_grad or id(y) in keep_ids):
                     finished[id(y)] = entry
                 grads.append(None if entry is None else entry[1])
-            if any(g is not None for g in grads):
+            if any([g is not None for g in grads]):
                 fn.check_inputs()
                 input_grads = fn.backward(*grads)
                 if not isinstance(input_grads, tuple):

@@ -17,7 +17,9 @@ twice are summed. Leaves (tensors no op made) collect their gradient in
 
 Backward formulas are written with tensor ops themselves, so with
 ``create_graph=True`` the backward pass is recorded like any other computation
-and can be differentiated again (higher-order gradients).
+and can be differentiated again (higher-order gradients). Without it, nothing
+will differentiate them, and most formulas compute on the plain arrays instead
+(:func:`operands`): the same lines, without a graph op for every operation.
 
 This module and :mod:`nanoae.ops` import each other, the one import loop in
 nanoae, and on purpose: Tensor's operators (``a + b``, ``x.sum()``) call the

@@ -100,7 +100,11 @@ def grade_SiLU(SiLU):
                                         f"your forward (shape {x.shape})"))
 
         x_t = Tensor(x.copy(), requires_grad=True)
-        (gx,) = grad(_op(SiLU)(x_t), [x_t], grad_output=Tensor(upstream))
+        y = _op(SiLU)(x_t)
+        # Called directly, with grad mode on, as a recorded backward pass (create_graph=True) calls it:
+        # the gradient must then be a Tensor built of ops, so that it can be differentiated again.
+        gx = y.creator.backward(Tensor(upstream))
+        gx = gx[0] if isinstance(gx, tuple) and len(gx) == 1 else gx
         if gx is None:
             raise Mismatch("your backward gave no gradient for x: return dL/dx as a Tensor")
         if not isinstance(gx, Tensor):

@@ -308,6 +308,10 @@ class Tensor:
     """
 
     is_sparse = False  # a gradient may instead be row-sparse: see ops/embedding.py
+    # A tensor has these attributes and no others: a typo such as ``t.requires_gard = True`` is an
+    # AttributeError instead of a new attribute nobody reads, and the many small tensors of a
+    # training step are lighter (no dictionary each). __weakref__: a Function holds its outputs weakly.
+    __slots__ = ("data", "grad", "requires_grad", "creator", "_retain_grad", "_version", "__weakref__")
 
     # --- NumPy meets a Tensor ------------------------------------------------------
     # `ndarray * tensor` asks NumPy first, and NumPy hands the ufunc to __array_ufunc__:

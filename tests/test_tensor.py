@@ -246,3 +246,11 @@ def test_array_operators_with_a_tensor_on_the_right_stay_in_the_graph():
     assert isinstance(out, Tensor) and out.creator is not None
     np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
     assert np.array_equal((a < x).data, a < x.data) and np.array_equal((a >= x).data, a >= x.data)
+
+
+def test_a_misspelt_attribute_is_an_error_not_a_new_attribute():
+    t = nanoae.tensor([1.0, -2.0])
+    with pytest.raises(AttributeError):
+        t.requires_gard = True          # Tensor has __slots__: only its own attributes can be set
+    t.requires_grad = True
+    assert t.requires_grad

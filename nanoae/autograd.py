@@ -90,7 +90,7 @@ class Function:
     """
 
     def __call__(self, *inputs):
-        for x in inputs:   # a loop and lists, not generators, in what every op asks: a generator costs more
+        for x in inputs:   # loops and lists here, not generators: every op runs these lines
             if not isinstance(x, Tensor):   # a number or an array among the inputs
                 inputs = self._with_constants(type(self).__name__, inputs)
                 break

@@ -4,7 +4,7 @@ Both could be composed from exp, mul and add, and give the same numbers; as
 single ops they are one step each in the graph instead of four to eight, and
 their backward shows the derivative a student derives by hand.
 """
-from nanoae.autograd import Function, Tensor, operands
+from nanoae.autograd import Function, is_grad_enabled, operands
 from nanoae.ops.elementwise import exp
 
 
@@ -21,11 +21,12 @@ class Reparameterize(Function):
         return mu + self.xp.exp(0.5 * log_var) * eps
 
     def backward(self, gz):
-        mu, log_var, eps = self.inputs
-        g_eps = gz * exp(0.5 * log_var) if eps.requires_grad else None   # rarely asked for: the noise is data
-        g, m, z = operands(gz, mu, self.output)
-        g_mu = g if mu.requires_grad else None
-        g_log_var = g * (z - m) * 0.5 if log_var.requires_grad else None
+        need_mu, need_log_var, need_eps = [x.requires_grad for x in self.inputs]
+        # On tensors, as it needs exp: rarely asked for, since the noise is data.
+        g_eps = gz * exp(0.5 * self.inputs[1]) if need_eps else None
+        gz, mu, z = operands(gz, self.inputs[0], self.output)
+        g_mu = gz if need_mu else None
+        g_log_var = gz * (z - mu) * 0.5 if need_log_var else None
         return g_mu, g_log_var, g_eps
 
 
@@ -49,11 +50,11 @@ class GaussianKL(Function):
         return kl.sum() if self.summed else kl
 
     def backward(self, gkl):
-        mu, log_var = self.inputs
-        g, m, lv = operands(gkl, mu, log_var)          # g: one number if summed
-        var = exp(lv) if isinstance(lv, Tensor) else self.xp.exp(lv)
-        g_mu = g * m if mu.requires_grad else None
-        g_log_var = g * (var - 1) * 0.5 if log_var.requires_grad else None
+        need_mu, need_log_var = [x.requires_grad for x in self.inputs]
+        gkl, mu, log_var = operands(gkl, *self.inputs)     # gkl: one number if summed
+        var = exp(log_var) if is_grad_enabled() else self.xp.exp(log_var)   # exp: an op, or NumPy's
+        g_mu = gkl * mu if need_mu else None
+        g_log_var = gkl * (var - 1) * 0.5 if need_log_var else None
         return g_mu, g_log_var
 
 

@@ -44,14 +44,14 @@ class Linear(Function):
         return y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def backward(self, gy):
-        x, weight, *bias = self.inputs
-        g, x_, w = operands(gy, x, weight)                      # arrays unless create_graph
+        need_x, need_weight, *need_bias = [t.requires_grad for t in self.inputs]
+        g, x, weight = operands(gy, *self.inputs[:2])           # arrays unless create_graph
         g_rows = rows(g)                                        # (rows, out)
-        gx = reshaped(g_rows @ w, x.shape) if x.requires_grad else None          # (..., in)
-        gw = g_rows.T @ rows(x_) if weight.requires_grad else None              # (out, in)
-        if not bias:
+        gx = reshaped(g_rows @ weight, x.shape) if need_x else None              # (..., in)
+        gw = g_rows.T @ rows(x) if need_weight else None                        # (out, in)
+        if not need_bias:
             return gx, gw
-        gb = reshaped(g_rows.sum(axis=0), bias[0].shape) if bias[0].requires_grad else None
+        gb = reshaped(g_rows.sum(axis=0), self.inputs[2].shape) if need_bias[0] else None
         return gx, gw, gb
 
 

@@ -99,16 +99,16 @@ class BCEWithLogits(Function):
         return t * minus_log_p + (1 - t) * minus_log_1_minus_p
 
     def backward(self, gl):
-        z, t = self.inputs
-        g, z_, t_ = operands(gl, z, t)      # g: one number if summed, else the shape of z
-        gt = g * -z_ if t.requires_grad else None
-        if not z.requires_grad:
+        need_z, need_t = [x.requires_grad for x in self.inputs]
+        g, z, t = operands(gl, *self.inputs)    # g: one number if summed, else the shape of z
+        gt = g * -z if need_t else None
+        if not need_z:
             return None, gt
-        if isinstance(z_, Tensor):
+        if is_grad_enabled():
             # create_graph: this gradient will be differentiated again, so it is built of ops.
-            return g * (sigmoid(z_) - t_), gt
-        gz = sigmoid_array(self.xp, z_)     # on arrays, in place
-        gz -= t_
+            return g * (sigmoid(z) - t), gt
+        gz = sigmoid_array(self.xp, z)          # on arrays, in place
+        gz -= t
         gz *= g
         return gz, gt
 

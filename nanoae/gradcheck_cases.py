@@ -57,6 +57,8 @@ CASES = [
     Case("pow (x**3)", lambda x: x ** 3, [((3, 4), R)]),
     Case("pow (x**-1.5)", lambda x: x ** -1.5, [((3, 4), POS)]),
     Case("reflected (1 - x, 2 / x)", lambda x: (1 - x) * (2 / x), [((3, 4), NZ)]),
+    Case("with a number (x + 1.5, x - 2, 3 + x)", lambda x: (x + 1.5) * (x - 2) * (3 + x), [((3, 4), R)]),
+    Case("with a number (x * -2.5, 3 * x, x / -4)", lambda x: (x * -2.5) + (3 * x) * (x / -4), [((3, 4), R)]),
     # matrix products
     Case("matmul", ops.matmul, [((3, 4), R), ((4, 5), R)]),
     Case("matmul (batched)", ops.matmul, [((2, 3, 4), R), ((4, 5), R)]),

@@ -298,6 +298,8 @@ SECOND_DERIVATIVES = [
     ("cube", lambda x: x ** 3, lambda x: 6 * x),
     ("tanh", lambda x: x.tanh(), lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
     ("exp", lambda x: x.exp(), np.exp),
+    # 2x (3x - 1)(x/2 + 4) = 3x^3 + 23x^2 - 8x: every op with a Python number (AddNumber, ...)
+    ("with numbers", lambda x: 2 * x * (x * 3 - 1) * (x / 2 + 4), lambda x: 18 * x + 46),
 ]
 
 

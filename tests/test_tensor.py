@@ -170,6 +170,26 @@ def test_python_numbers_keep_the_dtype_of_values_and_gradients(xp, dtype):
     np.testing.assert_allclose(x.grad.numpy(), g_np * 20 / (1 - 2.5 * x_np) ** 3, rtol=rtol)
 
 
+NUMBER_OPS = [("x + 2", lambda x: x + 2, "AddNumber"), ("2.5 + x", lambda x: 2.5 + x, "AddNumber"),
+              ("x - 2", lambda x: x - 2, "SubNumber"), ("x * -3", lambda x: x * -3, "MulNumber"),
+              ("0.5 * x", lambda x: 0.5 * x, "MulNumber"), ("x / 4", lambda x: x / 4, "DivNumber")]
+
+
+@pytest.mark.parametrize("name, f, op", NUMBER_OPS, ids=[case[0] for case in NUMBER_OPS])
+def test_a_python_number_is_kept_on_the_op_not_made_an_input(xp, name, f, op):
+    x = nanoae.tensor(xp.asarray(signed(np.random.default_rng(11), 3)), requires_grad=True)
+    y = f(x)
+    assert type(y.creator).__name__ == op
+    assert len(y.creator.inputs) == 1 and y.creator.inputs[0] is x
+
+
+def test_a_numpy_float64_scalar_does_not_turn_float32_values_into_float64(xp):
+    # numpy.float64 is a Python float too, but NumPy would let its dtype win over the array's.
+    x = nanoae.tensor(xp.asarray(signed(np.random.default_rng(12), 3), dtype=np.float32), requires_grad=True)
+    for y in (x * np.float64(2.5), x + np.float64(1), x / np.float64(3), x - np.float64(1)):
+        assert y.dtype == np.float32
+
+
 @pytest.mark.parametrize("wrap", [lambda g: g, Tensor], ids=["array", "tensor"])
 def test_a_float64_upstream_gradient_does_not_turn_float32_gradients_into_float64(xp, wrap):
     rng = np.random.default_rng(10)

@@ -101,6 +101,8 @@ TORCH = {
     "pow (x**3)": lambda x: x ** 3,
     "pow (x**-1.5)": lambda x: x ** -1.5,
     "reflected (1 - x, 2 / x)": lambda x: (1 - x) * (2 / x),
+    "with a number (x + 1.5, x - 2, 3 + x)": lambda x: (x + 1.5) * (x - 2) * (3 + x),
+    "with a number (x * -2.5, 3 * x, x / -4)": lambda x: (x * -2.5) + (3 * x) * (x / -4),
     "matmul": torch.matmul,
     "matmul (batched)": torch.matmul,
     "matmul (batched both)": torch.matmul,
@@ -357,7 +359,8 @@ RANDOM = settings(max_examples=25, deadline=None, suppress_health_check=[HealthC
 SEEDS = st.integers(0, 2**32 - 1)
 
 BROADCASTING = ["add", "sub", "mul", "div", "maximum", "where"]
-ELEMENTWISE = ["neg", "pow (x**3)", "pow (x**-1.5)", "reflected (1 - x, 2 / x)", "exp", "log", "sqrt", "tanh",
+ELEMENTWISE = ["neg", "pow (x**3)", "pow (x**-1.5)", "reflected (1 - x, 2 / x)",
+               "with a number (x + 1.5, x - 2, 3 + x)", "with a number (x * -2.5, 3 * x, x / -4)", "exp", "log", "sqrt", "tanh",
                "sigmoid", "relu", "leaky_relu", "softplus", "abs", "clip", "clip (low only)", "abs(x), the built-in",
                "x.pow(2)", "2 ** x"]
 

@@ -66,6 +66,66 @@ class Div(Function):
         return ga, gb
 
 
+# --- a tensor and a Python number ------------------------------------------------------------
+# ``x * 0.5``, ``loss / len(x)``, ``x + 1``: the number is kept on the op instead of becoming a
+# constant tensor input (PyTorch, too, has mul.Scalar beside mul.Tensor). The graph then has one
+# input less to record and check, and backward one gradient less to skip. ``1 - x`` and ``2 / x``
+# (the number first, where it is not the same op) go the general way, the number as a tensor.
+
+class AddNumber(Function):
+    """z = a + c for a number c.   dz/da = 1."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, a):
+        return a + self.c
+
+    def backward(self, gz):
+        return gz
+
+
+class SubNumber(Function):
+    """z = a - c for a number c.   dz/da = 1."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, a):
+        return a - self.c
+
+    def backward(self, gz):
+        return gz
+
+
+class MulNumber(Function):
+    """z = a * c for a number c.   dz/da = c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, a):
+        return a * self.c
+
+    def backward(self, gz):
+        (gz,) = operands(gz)
+        return gz * self.c
+
+
+class DivNumber(Function):
+    """z = a / c for a number c.   dz/da = 1 / c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, a):
+        return a / self.c
+
+    def backward(self, gz):
+        (gz,) = operands(gz)
+        return gz / self.c
+
+
 class Neg(Function):
     """z = -a.   dz/da = -1."""
 
@@ -93,10 +153,33 @@ class Pow(Function):
         return gz * p * a ** (p - 1)
 
 
-def add(a, b): return Add()(a, b)
-def sub(a, b): return Sub()(a, b)
-def mul(a, b): return Mul()(a, b)
-def div(a, b): return Div()(a, b)
+def is_number(x):
+    """A Python int or float. Not a bool, and not a NumPy scalar such as numpy.float64(2), which
+    is a float too but would turn float32 values into float64 ones (NumPy lets a Python number
+    take the array's dtype, not a NumPy scalar): those become constant tensors of the right dtype."""
+    return type(x) is float or type(x) is int
+
+
+def add(a, b):
+    if is_number(b):
+        return AddNumber(b)(a)
+    return AddNumber(a)(b) if is_number(a) else Add()(a, b)
+
+
+def sub(a, b):
+    return SubNumber(b)(a) if is_number(b) else Sub()(a, b)
+
+
+def mul(a, b):
+    if is_number(b):
+        return MulNumber(b)(a)
+    return MulNumber(a)(b) if is_number(a) else Mul()(a, b)
+
+
+def div(a, b):
+    return DivNumber(b)(a) if is_number(b) else Div()(a, b)
+
+
 def neg(a): return Neg()(a)
 
 

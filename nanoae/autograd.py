@@ -30,6 +30,7 @@ the function that makes a tensor: see ``creation.py``.)
 """
 import contextlib
 import math
+import operator
 import weakref
 
 from nanoae import backend
@@ -105,15 +106,21 @@ class Function:
         if not (_grad_enabled and any([x.requires_grad for x in inputs])):
             # Nothing to record (under no_grad, as every op inside a backward pass is, or no input
             # needs a gradient): the results are new leaves.
-            return tuple(self._wrap(y) for y in ys) if several else self._wrap(ys)
-        outputs = [self._wrap(y, requires_grad=True) for y in (ys if several else (ys,))]
+            return tuple([self._wrap(y) for y in ys]) if several else self._wrap(ys)
         self.inputs = inputs
-        self._input_states = [_state(x) for x in inputs]   # checked by backward: see check_inputs
-        # Outputs are held weakly: a tensor keeps its creator alive, not the other way.
-        self._output_refs = [weakref.ref(y) for y in outputs]
+        # What check_inputs compares in backward: version, array, and a sample of a leaf's values.
+        self._input_states = [(x._version, x.data, backend.value_sample(x.data) if x.creator is None else None)
+                              for x in inputs]
+        if not several:   # the common case, one output, written out
+            y = self._wrap(ys, requires_grad=True)
+            y.creator = self
+            self._output_refs = [weakref.ref(y)]   # held weakly: a tensor keeps its creator alive, not the other way
+            return y
+        outputs = tuple([self._wrap(y, requires_grad=True) for y in ys])
         for y in outputs:
             y.creator = self
-        return tuple(outputs) if several else outputs[0]
+        self._output_refs = [weakref.ref(y) for y in outputs]
+        return outputs
 
     def _wrap(self, y, requires_grad=False):
         """A result as a Tensor. A reduction to one number gives a NumPy scalar, not an array: it
@@ -182,11 +189,6 @@ _FREED = ("backward through a graph that was already freed: the first backward()
           "graph twice")
 
 
-def _state(x):
-    """What ``Function.check_inputs`` compares: version, array, and a sample of a leaf's values."""
-    return x._version, x.data, backend.value_sample(x.data) if x.creator is None else None
-
-
 def operands(*tensors):
     """What a backward formula computes with: the tensors themselves while the backward pass is
     recorded (``create_graph=True``, to be differentiated again), their arrays otherwise.
@@ -199,7 +201,7 @@ def operands(*tensors):
         gz, a, b = operands(gz, *self.inputs)
         return sum_to(gz * b, a.shape), sum_to(gz * a, b.shape)
     """
-    return tensors if _grad_enabled else tuple(t.data for t in tensors)
+    return tensors if _grad_enabled else [t.data for t in tensors]
 
 
 def _topological_order(root):
@@ -243,13 +245,18 @@ def _backward(root, root_grad, retain_graph, create_graph, keep=()):
     with _grad_mode(create_graph):
         order = _topological_order(root) if root.creator is not None else []
         for fn in order:
-            grads = []
-            for y in fn.outputs:
+            grads, reached = [], False   # reached: some output of fn has a gradient
+            for ref in fn._output_refs:
+                y = ref()                # None if the output tensor is gone: then nothing reached it
                 entry = pending.pop(id(y), None) if y is not None else None
-                if entry is not None and (y._retain_grad or id(y) in keep_ids):
+                if entry is None:
+                    grads.append(None)
+                    continue
+                if y._retain_grad or id(y) in keep_ids:
                     finished[id(y)] = entry
-                grads.append(None if entry is None else entry[1])
-            if any([g is not None for g in grads]):
+                grads.append(entry[1])
+                reached = True
+            if reached:
                 fn.check_inputs()
                 input_grads = fn.backward(*grads)
                 if not isinstance(input_grads, tuple):
@@ -257,7 +264,7 @@ def _backward(root, root_grad, retain_graph, create_graph, keep=()):
                 for x, gx in zip(fn.inputs, input_grads):
                     if gx is None or not x.requires_grad:
                         continue
-                    if backend.is_array(gx) or backend.is_scalar(gx):   # computed on arrays: see operands
+                    if getattr(gx, "is_sparse", None) is None:   # an array or a NumPy scalar: see operands
                         gx = fn._wrap(gx)
                     if gx.shape != x.shape:
                         raise ShapeError(f"{type(fn).__name__}.backward returned a gradient of shape "
@@ -353,10 +360,12 @@ class Tensor:
         self._version = 0      # in-place changes made by nanoae add one (see Function.check_inputs)
 
     # --- what it is -----------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
+    # The array's own attributes. operator.attrgetter("data.shape") is the function
+    # lambda self: self.data.shape, written in C: shape is read many times in every step.
+    shape = property(operator.attrgetter("data.shape"))
+    dtype = property(operator.attrgetter("data.dtype"))
+    ndim = property(operator.attrgetter("data.ndim"))
+    size = property(operator.attrgetter("data.size"))
     device = property(lambda self: backend.device_of(self.data), doc="'cpu' or 'gpu'")
 
     @property
@@ -448,10 +457,11 @@ class Tensor:
                     # Each tensor owns its .grad. Copy g when another tensor got the same
                     # gradient (a + b passes one gradient to both) or when it is a view
                     # of another array (such as the read-only broadcast behind sum()).
+                    storage = _storage_id(g)
                     view = g.is_view() if g.is_sparse else g.data.base is not None
-                    shared = _storage_id(g) in given or view
+                    shared = storage in given or view
                     t.grad = (g.copy() if g.is_sparse else Tensor(g.data.copy())) if shared else g
-                    given.add(_storage_id(g))
+                    given.add(storage)
 
     def retain_grad(self):
         """Also keep ``.grad`` for this non-leaf tensor during backward."""

@@ -92,9 +92,8 @@ class Optimizer:
 
     def step(self):
         self.steps += 1
-        for i, p in enumerate(self.params):
+        for p, *buffers in zip(self.params, *[self.state[name] for name in self.buffers]):   # p, its m, its v
             if p.grad is not None:
-                buffers = [self.state[name][i] for name in self.buffers]
                 if p.grad.is_sparse:
                     self.update_sparse(p.data, p.grad, *buffers)
                 else:

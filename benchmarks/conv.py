@@ -29,7 +29,10 @@ Two ways, or three where PyTorch is installed, in the same run:
 
 First all must agree on every output and gradient (to float32 precision);
 then they are timed in rounds of ``--repeat`` calls, taking turns, so that a
-machine that slows down for a while slows both. The script prints the median
+machine that slows down for a while slows both. Each turn starts after a pause
+and one untimed call (``vae_epoch.hand_over``): the threads that NumPy's
+OpenBLAS and PyTorch's OpenMP leave spinning after their work would otherwise
+slow down whoever comes next, by up to 2.5 times here. The script prints the median
 time per forward+backward and the ratios nanoae / NumPy and nanoae / PyTorch
 for each layer, and their geometric means over the layers.
 
@@ -50,7 +53,8 @@ import nanoae  # noqa: E402
 from nanoae import Tensor, functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vae_epoch import machine, malloc_setting  # noqa: E402  (the same machine line and malloc report)
+from vae_epoch import hand_over, machine, malloc_setting  # noqa: E402  (the same machine line and malloc report,
+#                                                   and the same pause between contenders)
 
 # name, kind, (C_in, C_out), H, k, stride, padding, output_padding
 LAYERS = [
@@ -217,6 +221,7 @@ def main():
         for r in range(args.rounds):
             order = list(runs)[r % len(runs):] + list(runs)[:r % len(runs)]  # each goes first in turn
             for label in order:
+                hand_over(lambda _: runs[label](), None)   # a pause and one untimed call: see vae_epoch.hand_over
                 times[label].append(timed(runs[label], args.repeat))
         median = {label: statistics.median(t) for label, t in times.items()}
         line = f"{name:<24} agree; median of {args.rounds} rounds:"

@@ -16,7 +16,11 @@ steps (to float32 precision); then they are timed in
 chunks of ``--steps`` steps, taking turns, so that a machine that slows down
 for a while slows both. An epoch is 60,000 images (469 steps at batch 128);
 the script reports steps per epoch x median time per step for each, and the
-ratio nanoae / NumPy. ``--full`` times whole epochs instead, alternately.
+ratio nanoae / NumPy of those medians; beside it, the ratio taken round by
+round (its median and range), which shows how much the machine moved it.
+``--full`` times whole epochs instead, alternately. Each turn starts after a
+pause and one untimed step (``hand_over``): without them, the threads that
+the library before it leaves spinning slow it down.
 
 Chunks are 100 steps long by default. Shorter ones are unfair to PyTorch:
 each chunk of the others leaves its threads and caches cold, and with
@@ -264,6 +268,27 @@ def torch_installed():
     return True
 
 
+HANDOVER_PAUSE = 0.1   # seconds between two contenders' turns: see hand_over
+
+
+def hand_over(step, batch, synchronize=None):
+    """Before a contender's timed turn: a pause, then one untimed call of its ``step``.
+
+    After their work, OpenBLAS (behind NumPy, and so nanoae) and OpenMP (behind
+    PyTorch) keep their worker threads spinning for a while in case more work
+    comes. On a 2-core machine those spinning threads take the cores from
+    whoever runs next: measured here, a PyTorch conv layer took 2.4-2.8 ms right
+    after nanoae's and 1.0-1.1 ms after a pause of 50 ms or more; nanoae's took
+    3.2-4.7 ms right after PyTorch's and 1.6-1.8 ms after a pause. So the pause
+    lets the previous contender's threads fall asleep, and the untimed call
+    wakes this one's own, as they are during a training run of one library.
+    """
+    time.sleep(HANDOVER_PAUSE)
+    step(batch)
+    if synchronize:
+        synchronize()
+
+
 def timed(step, batches, count, synchronize=None):
     """Seconds for ``count`` steps over ``batches`` (cycled); ``synchronize`` waits for a GPU."""
     if synchronize:
@@ -347,6 +372,7 @@ def main():
         order = list(runs) if r % 2 == 0 else list(reversed(runs))  # none always goes first
         for name in order:
             fn, device_batches, device_epoch, sync = runs[name]
+            hand_over(fn, device_batches[-1], sync)
             if args.full:
                 times[name].append(timed(fn, device_epoch, len(device_epoch), sync))
             else:
@@ -359,9 +385,16 @@ def main():
         epoch_s = {name: statistics.median(t) * steps_per_epoch for name, t in times.items()}
     for name, seconds in epoch_s.items():
         print(f"  {name:<14}{seconds:8.2f} s/epoch  ({seconds / steps_per_epoch * 1000:6.2f} ms/step, median)")
-    print(f"  ratio nanoae / NumPy = {epoch_s['nanoae'] / epoch_s['NumPy']:.3f}")
+
+    def paired(other):
+        """The ratio round by round (each round's two times were taken seconds apart, so a machine
+        that slows down for a minute slows both): its median and range."""
+        ratios = sorted(a / b for a, b in zip(times["nanoae"], times[other]))
+        return f"  (round by round: median {statistics.median(ratios):.3f}, {ratios[0]:.3f} to {ratios[-1]:.3f})"
+
+    print(f"  ratio nanoae / NumPy = {epoch_s['nanoae'] / epoch_s['NumPy']:.3f}{paired('NumPy')}")
     if "PyTorch CPU" in epoch_s:
-        print(f"  ratio nanoae / PyTorch CPU = {epoch_s['nanoae'] / epoch_s['PyTorch CPU']:.3f}")
+        print(f"  ratio nanoae / PyTorch CPU = {epoch_s['nanoae'] / epoch_s['PyTorch CPU']:.3f}{paired('PyTorch CPU')}")
     if "nanoae CuPy" in epoch_s:
         print(f"  speed-up of nanoae on the GPU: nanoae NumPy / nanoae CuPy = "
               f"{epoch_s['nanoae'] / epoch_s['nanoae CuPy']:.2f}")

@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | ``module.py`` | ``Module`` (the base class of every layer and model), ``Parameter`` | |
 | ``layers.py`` | ``Linear``, ``Sequential``, activations and ``ACTIVATIONS``, ``TopK``, ``Dropout``, ``Flatten``, ``Unflatten`` | ``ops/linalg.py``, ``ops/elementwise.py``, ``ops/sparse.py`` |
-| ``conv.py`` | ``Conv2d``, ``ConvTranspose2d``, ``MaxPool2d``, ``Upsample`` | ``ops/conv.py`` |
+| ``conv.py`` | ``Conv2d``, ``ConvTranspose2d``, ``MaxPool2d``, ``Upsample`` | ``ops/conv.py``, ``ops/pool.py`` |
 | ``recurrent.py`` | ``GRUCell``, ``LSTMCell``, ``GRU`` | ``ops/shape.py`` (split, where) |
 | ``embedding.py`` | ``Embedding`` (dense or row-sparse gradient) | ``ops/shape.py`` (getitem), ``ops/embedding.py`` |
 | ``init.py`` | initial weights: uniform, normal, Xavier, Kaiming (``nn.init``) | |

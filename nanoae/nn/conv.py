@@ -1,6 +1,7 @@
 """Convolutional layers for images (N, C, H, W): Conv2d, ConvTranspose2d, MaxPool2d, Upsample.
 
-Each is a thin Module around the op of the same name in ``nanoae/ops/conv.py``,
+Each is a thin Module around the op of the same name in ``nanoae/ops/conv.py``
+(``ops/pool.py`` for the last two),
 which holds the forward and backward passes; the layer holds the weights and
 their PyTorch-style initial values.
 """

@@ -72,11 +72,15 @@ class Div(Function):
 # input less to record and check, and backward one gradient less to skip. ``1 - x`` and ``2 / x``
 # (the number first, where it is not the same op) go the general way, the number as a tensor.
 
-class AddNumber(Function):
-    """z = a + c for a number c.   dz/da = 1."""
+class WithNumber(Function):
+    """The base of the four ops below: a tensor and a Python number c, kept on the op as ``self.c``."""
 
     def __init__(self, c):
         self.c = c
+
+
+class AddNumber(WithNumber):
+    """z = a + c.   dz/da = 1."""
 
     def forward(self, a):
         return a + self.c
@@ -85,11 +89,8 @@ class AddNumber(Function):
         return gz
 
 
-class SubNumber(Function):
-    """z = a - c for a number c.   dz/da = 1."""
-
-    def __init__(self, c):
-        self.c = c
+class SubNumber(WithNumber):
+    """z = a - c.   dz/da = 1."""
 
     def forward(self, a):
         return a - self.c
@@ -98,11 +99,8 @@ class SubNumber(Function):
         return gz
 
 
-class MulNumber(Function):
-    """z = a * c for a number c.   dz/da = c."""
-
-    def __init__(self, c):
-        self.c = c
+class MulNumber(WithNumber):
+    """z = a * c.   dz/da = c."""
 
     def forward(self, a):
         return a * self.c
@@ -112,11 +110,8 @@ class MulNumber(Function):
         return gz * self.c
 
 
-class DivNumber(Function):
-    """z = a / c for a number c.   dz/da = 1 / c."""
-
-    def __init__(self, c):
-        self.c = c
+class DivNumber(WithNumber):
+    """z = a / c.   dz/da = 1 / c."""
 
     def forward(self, a):
         return a / self.c
@@ -160,20 +155,19 @@ def is_number(x):
     return type(x) is float or type(x) is int
 
 
-def add(a, b):
+def _commutative(number_op, op, a, b):
+    """op()(a, b), or number_op(c)(x) when one of them is a number c: a + c = c + a, a * c = c * a."""
     if is_number(b):
-        return AddNumber(b)(a)
-    return AddNumber(a)(b) if is_number(a) else Add()(a, b)
+        return number_op(b)(a)
+    return number_op(a)(b) if is_number(a) else op()(a, b)
+
+
+def add(a, b): return _commutative(AddNumber, Add, a, b)
+def mul(a, b): return _commutative(MulNumber, Mul, a, b)
 
 
 def sub(a, b):
     return SubNumber(b)(a) if is_number(b) else Sub()(a, b)
-
-
-def mul(a, b):
-    if is_number(b):
-        return MulNumber(b)(a)
-    return MulNumber(a)(b) if is_number(a) else Mul()(a, b)
 
 
 def div(a, b):

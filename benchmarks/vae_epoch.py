@@ -22,10 +22,10 @@ round (its median and range), which shows how much the machine moved it.
 pause and one untimed step (``hand_over``): without them, the threads that
 the library before it leaves spinning slow it down.
 
-Chunks are 100 steps long by default. Shorter ones are unfair to PyTorch:
-each chunk of the others leaves its threads and caches cold, and with
-chunks of 20 steps PyTorch measured 20 to 30% slower than in whole epochs,
-while chunks of 100 steps and whole epochs agree.
+Chunks are 100 steps long by default. Before each turn began with a pause
+(see below), shorter ones were unfair to PyTorch: with chunks of 20 steps it
+measured 20 to 30% slower than in whole epochs, as the threads that the
+others left spinning took its cores.
 
 Where PyTorch is installed (``pip install -e ".[torch]"``), a third takes
 turns with them on the CPU: the same network from the same weights in

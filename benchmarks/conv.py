@@ -53,8 +53,8 @@ import nanoae  # noqa: E402
 from nanoae import Tensor, functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vae_epoch import hand_over, machine, malloc_setting  # noqa: E402  (the same machine line and malloc report,
-#                                                   and the same pause between contenders)
+# The same machine line, malloc report and pause between contenders as the VAE benchmark.
+from vae_epoch import hand_over, machine, malloc_setting  # noqa: E402
 
 # name, kind, (C_in, C_out), H, k, stride, padding, output_padding
 LAYERS = [
@@ -221,7 +221,7 @@ def main():
         for r in range(args.rounds):
             order = list(runs)[r % len(runs):] + list(runs)[:r % len(runs)]  # each goes first in turn
             for label in order:
-                hand_over(lambda _: runs[label](), None)   # a pause and one untimed call: see vae_epoch.hand_over
+                hand_over(runs[label])   # a pause and one untimed call: see vae_epoch.hand_over
                 times[label].append(timed(runs[label], args.repeat))
         median = {label: statistics.median(t) for label, t in times.items()}
         line = f"{name:<24} agree; median of {args.rounds} rounds:"

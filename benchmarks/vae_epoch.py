@@ -22,8 +22,8 @@ round (its median and range), which shows how much the machine moved it.
 pause and one untimed step (``hand_over``): without them, the threads that
 the library before it leaves spinning slow it down.
 
-Chunks are 100 steps long by default. Before each turn began with a pause
-(see below), shorter ones were unfair to PyTorch: with chunks of 20 steps it
+Chunks are 100 steps long by default. Before each turn began with that
+pause, shorter ones were unfair to PyTorch: with chunks of 20 steps it
 measured 20 to 30% slower than in whole epochs, as the threads that the
 others left spinning took its cores.
 
@@ -271,8 +271,8 @@ def torch_installed():
 HANDOVER_PAUSE = 0.1   # seconds between two contenders' turns: see hand_over
 
 
-def hand_over(step, batch, synchronize=None):
-    """Before a contender's timed turn: a pause, then one untimed call of its ``step``.
+def hand_over(call, synchronize=None):
+    """Before a contender's timed turn: a pause, then one untimed ``call()`` of its work.
 
     After their work, OpenBLAS (behind NumPy, and so nanoae) and OpenMP (behind
     PyTorch) keep their worker threads spinning for a while in case more work
@@ -284,7 +284,7 @@ def hand_over(step, batch, synchronize=None):
     wakes this one's own, as they are during a training run of one library.
     """
     time.sleep(HANDOVER_PAUSE)
-    step(batch)
+    call()
     if synchronize:
         synchronize()
 
@@ -372,7 +372,7 @@ def main():
         order = list(runs) if r % 2 == 0 else list(reversed(runs))  # none always goes first
         for name in order:
             fn, device_batches, device_epoch, sync = runs[name]
-            hand_over(fn, device_batches[-1], sync)
+            hand_over(lambda: fn(device_batches[-1]), sync)
             if args.full:
                 times[name].append(timed(fn, device_epoch, len(device_epoch), sync))
             else:

@@ -92,7 +92,7 @@ class Optimizer:
 
     def step(self):
         self.steps += 1
-        for p, *buffers in zip(self.params, *[self.state[name] for name in self.buffers]):   # p, its m, its v
+        for p, *buffers in zip(self.params, *[self.state[name] for name in self.buffers]):   # Adam: p, m, v
             if p.grad is not None:
                 if p.grad.is_sparse:
                     self.update_sparse(p.data, p.grad, *buffers)

@@ -117,7 +117,7 @@ def batch_last(a, xp):
     return (t if t.flags.c_contiguous else xp.ascontiguousarray(t)).transpose(3, 0, 1, 2)
 
 
-def product_over_long_axis(a, b, xp, piece=4096):
+def product_over_long_axis(a, b, piece=4096):
     """a @ b for a (M, K) and b (K, P) with K far longer than M and P, summed over pieces of K.
 
     The weight gradient of a conv layer is such a product: (C_out, N H_out W_out)
@@ -267,7 +267,7 @@ class Conv2dWeightGrad(Function):
             cols = im2col(x, self.kernel, self.stride, self.padding, gy.shape[2:], self.xp)
         cols = cols.reshape(-1, gy.size // c_out)                                # (C_in kH kW, Ho Wo N)
         gy_rows = gy.transpose(1, 2, 3, 0).reshape(c_out, -1)                    # (C_out, Ho Wo N)
-        return product_over_long_axis(gy_rows, cols.T, self.xp).reshape((c_out, c_in) + self.kernel)
+        return product_over_long_axis(gy_rows, cols.T).reshape((c_out, c_in) + self.kernel)
 
     def backward(self, ggw):
         x, gy = self.inputs

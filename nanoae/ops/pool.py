@@ -2,7 +2,7 @@
 
 Max pooling reads each window the way a convolution does, so it uses conv's
 ``im2col`` to lay the windows out as columns and takes the maximum of each.
-Nearest upsampling is a broadcast and a reshape, no copy per pixel.
+Nearest upsampling is a broadcast and one reshape: one copy of the output, no loop over pixels.
 """
 from nanoae.autograd import Function
 from nanoae.ops.conv import check_fits, check_image, conv2d_output_size, im2col, pair

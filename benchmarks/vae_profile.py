@@ -80,19 +80,24 @@ def ops_timed(seconds, calls):
             setattr(cls, name, method)
 
 
-def nanoae_phases(model, optimizer):
+def training_phases(loss_of, optimizer):
+    """A step as nanoae and PyTorch users write it, timed phase by phase; ``loss_of(x)`` is the loss tensor."""
     def step(x):
         start = clock()
         optimizer.zero_grad()
-        total, _ = model.loss(nanoae.Tensor(x))
+        loss = loss_of(x)
         forwarded = clock()
-        total.backward()
+        loss.backward()
         backwarded = clock()
         optimizer.step()
         stepped = clock()
-        total.item()
+        loss.item()
         return {"forward": forwarded - start, "backward": backwarded - forwarded, "optimizer": stepped - backwarded}
     return step
+
+
+def nanoae_phases(model, optimizer):
+    return training_phases(lambda x: model.loss(nanoae.Tensor(x))[0], optimizer)
 
 
 def numpy_phases(reference):
@@ -102,21 +107,6 @@ def numpy_phases(reference):
         differentiated = clock()
         reference.adam(grads)
         return {"forward + backward": differentiated - start, "optimizer": clock() - differentiated}
-    return step
-
-
-def torch_phases(net, optimizer):
-    def step(x):
-        start = clock()
-        optimizer.zero_grad()
-        loss = net.loss(x)
-        forwarded = clock()
-        loss.backward()
-        backwarded = clock()
-        optimizer.step()
-        stepped = clock()
-        loss.item()
-        return {"forward": forwarded - start, "backward": backwarded - forwarded, "optimizer": stepped - backwarded}
     return step
 
 
@@ -162,7 +152,7 @@ def profile_full_size(args, rng):
         import torch
         torch.set_num_threads(os.cpu_count())
         net, torch_optimizer = torch_vae(weights, "cpu")
-        contenders["PyTorch CPU"] = (torch_phases(net, torch_optimizer), [torch.from_numpy(b) for b in batches],
+        contenders["PyTorch CPU"] = (training_phases(net.loss, torch_optimizer), [torch.from_numpy(b) for b in batches],
                                      contextlib.nullcontext)
     medians = take_turns(contenders, args.rounds, args.steps)
     timed_steps = args.rounds * args.steps

@@ -430,3 +430,4 @@ def test_conv_benchmark_quick_run_checks_agreement_and_prints_a_ratio():
     assert run.returncode == 0, run.stderr
     assert "agree" in run.stdout
     assert re.search(r"ratio nanoae / NumPy = \d+\.\d+", run.stdout), run.stdout
+    assert re.search(r"nanoae / NumPy = \d+\.\d+ \(round by round \d+\.\d+\);", run.stdout), run.stdout

@@ -421,6 +421,16 @@ def test_conv_layers_repr_shows_their_settings():
     assert repr(nn.Unflatten(1, (1, 28, 28))) == "Unflatten(dim=1, unflattened_size=(1, 28, 28))"
 
 
+@pytest.mark.parametrize("m, k, p, piece", [(3, 50, 7, 8), (7, 50, 3, 8), (5, 12, 5, 8), (2, 9, 30, 4096)])
+def test_product_over_long_axis_is_the_matrix_product_whichever_side_is_longer(m, k, p, piece):
+    from nanoae.ops.conv import product_over_long_axis
+    rng = numpy.random.default_rng(m * 100 + p)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, p))   # both signs
+    product = product_over_long_axis(a, b, piece=piece)              # pieces of K when K > 2 piece, and
+    assert product.shape == (m, p)                                   # turned round when m < p
+    assert numpy.allclose(product, a @ b, rtol=1e-12, atol=1e-12)
+
+
 # --- the benchmark -----------------------------------------------------------------------------
 
 def test_conv_benchmark_quick_run_checks_agreement_and_prints_a_ratio():

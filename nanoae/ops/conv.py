@@ -127,7 +127,16 @@ def product_over_long_axis(a, b, piece=4096):
     pieces of 2048 to 6272 (and 0.58 ms again in pieces of 8192 or more): its
     blocking is made for large outputs. Adding up a dozen (M, P) results costs
     next to nothing.
+
+    It is also faster with the longer side of the output first: for M < P this
+    computes (b^T a^T)^T, the same numbers as a (P, M) product, transposed back
+    (a view; the output is small, so reading it in the other order costs
+    nothing). On the same machine a (32, 3136) @ (3136, 144) product, the
+    weight gradient of a 16 -> 32 conv layer at batch 64, took 0.31 ms as it
+    is and 0.23 ms turned round; when M and P are close, both take the same.
     """
+    if a.shape[0] < b.shape[1]:
+        return product_over_long_axis(b.T, a.T, piece).T
     k = a.shape[1]
     if k <= 2 * piece:
         return a @ b

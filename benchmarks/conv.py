@@ -56,8 +56,8 @@ import nanoae  # noqa: E402
 from nanoae import Tensor, functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# The same machine line, malloc report and pause between contenders as the VAE benchmark.
-from vae_epoch import hand_over, machine, malloc_setting  # noqa: E402
+# The same machine line, malloc report, pause between contenders and round-by-round ratios as the VAE benchmark.
+from vae_epoch import hand_over, machine, malloc_setting, round_ratios  # noqa: E402
 
 # name, kind, (C_in, C_out), H, k, stride, padding, output_padding
 LAYERS = [
@@ -232,7 +232,7 @@ def main():
         line += "".join(f" {label} {t * 1000:6.2f} ms," for label, t in median.items())
         for label in list(runs)[1:]:
             ratios[label].append(median["nanoae"] / median[label])
-            by_round[label].append(statistics.median(a / b for a, b in zip(times["nanoae"], times[label])))
+            by_round[label].append(statistics.median(round_ratios(times["nanoae"], times[label])))
             line += f" nanoae / {label} = {ratios[label][-1]:.3f} (round by round {by_round[label][-1]:.3f});"
         print(line)
     for label, values in ratios.items():

@@ -73,9 +73,11 @@ EPOCH_IMAGES = 60_000
 NOISE_SEED = 1  # seeds nanoae's generator and the reference's alike, after the weights are drawn
 
 
-def build_nanoae(device="cpu"):
+def build_nanoae(device="cpu", sizes=(784, 400, 20)):
+    """The VAE (input, hidden, latent sizes: the reference's by default) and its Adam, from seed 0."""
     nanoae.manual_seed(0)
-    model = VAE(VAEConfig(input_dim=784, hidden=(400,), latent_dim=20, activation="relu", beta=1.0))
+    input_dim, hidden, latent_dim = sizes
+    model = VAE(VAEConfig(input_dim=input_dim, hidden=(hidden,), latent_dim=latent_dim, activation="relu", beta=1.0))
     model.to(device)  # before the optimizer, whose buffers are made where the parameters are
     return model, optim.Adam(model.parameters(), lr=1e-3)
 
@@ -289,6 +291,12 @@ def hand_over(call, synchronize=None):
         synchronize()
 
 
+def round_ratios(ours, theirs):
+    """Our time over theirs in each round, sorted: two turns of one round are taken seconds apart,
+    so a machine that slows down for a minute slows both, and their ratio moves less than the times."""
+    return sorted(a / b for a, b in zip(ours, theirs))
+
+
 def timed(step, batches, count, synchronize=None):
     """Seconds for ``count`` steps over ``batches`` (cycled); ``synchronize`` waits for a GPU."""
     if synchronize:
@@ -387,9 +395,8 @@ def main():
         print(f"  {name:<14}{seconds:8.2f} s/epoch  ({seconds / steps_per_epoch * 1000:6.2f} ms/step, median)")
 
     def paired(other):
-        """The ratio round by round (each round's two times were taken seconds apart, so a machine
-        that slows down for a minute slows both): its median and range."""
-        ratios = sorted(a / b for a, b in zip(times["nanoae"], times[other]))
+        """The ratio round by round (see round_ratios): its median and range."""
+        ratios = round_ratios(times["nanoae"], times[other])
         return f"  (round by round: median {statistics.median(ratios):.3f}, {ratios[0]:.3f} to {ratios[-1]:.3f})"
 
     print(f"  ratio nanoae / NumPy = {epoch_s['nanoae'] / epoch_s['NumPy']:.3f}{paired('NumPy')}")

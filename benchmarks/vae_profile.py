@@ -36,7 +36,6 @@ import numpy as np
 
 import nanoae
 from nanoae.autograd import Function
-from nanoae.models import VAE, VAEConfig
 from vae_epoch import NumpyVAE, build_nanoae, hand_over, machine, torch_installed, torch_vae
 
 clock = time.perf_counter
@@ -185,9 +184,7 @@ def profile_full_size(args, rng):
 
 def profile_shrunk(args):
     """nanoae and NumPy on the VAE shrunk to 8-4-2 at batch 2: almost nothing but bookkeeping."""
-    nanoae.manual_seed(0)
-    model = VAE(VAEConfig(input_dim=8, hidden=(4,), latent_dim=2, activation="relu", beta=1.0))
-    optimizer = nanoae.optim.Adam(model.parameters(), lr=1e-3)
+    model, optimizer = build_nanoae(sizes=(8, 4, 2))
     reference = NumpyVAE([p.numpy().copy() for p in model.parameters()], noise_seed=1)
     batches = [np.random.default_rng(0).random((2, 8), dtype=np.float32) for _ in range(16)]
     contenders = {"nanoae": (nanoae_phases(model, optimizer), batches, contextlib.nullcontext),

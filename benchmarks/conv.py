@@ -39,7 +39,12 @@ of medians it gives the median of the ratios taken round by round: the two
 turns of a round are a fraction of a second apart, so when the machine slows
 down for a few seconds (it does, here) that one moves less.
 
-    python benchmarks/conv.py [--batch 64] [--rounds 15] [--repeat 5] [--quick] [--no-torch]
+``--gpu`` times the layers on the GPU instead: nanoae on CuPy against
+PyTorch on CUDA (where PyTorch sees a GPU), each first checked against the
+plain-NumPy reference on the CPU; the device is synchronized before the clock
+is read, and nanoae / PyTorch CUDA is the ratio printed.
+
+    python benchmarks/conv.py [--batch 64] [--rounds 15] [--repeat 5] [--quick] [--no-torch] [--gpu]
 """
 import argparse
 import os
@@ -133,6 +138,7 @@ def np_conv_transpose(x, w, b, gy, s, p, op):
 # --- nanoae --------------------------------------------------------------------------------
 
 def nanoae_layer(kind, x, w, b, gy, s, p, op):
+    """y and the gradients (gx, gw, gb) as arrays, on the device of the inputs (NumPy or CuPy arrays)."""
     x, w, b = (Tensor(a, requires_grad=True) for a in (x, w, b))
     if kind == "conv":
         y = F.conv2d(x, w, b, stride=s, padding=p)
@@ -143,13 +149,14 @@ def nanoae_layer(kind, x, w, b, gy, s, p, op):
 
 
 def torch_layer(torch, kind, x, w, b, gy, s, p, op):
-    x, w, b = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
+    """The same with PyTorch, for torch tensors on the CPU (sharing the NumPy arrays) or on the GPU."""
+    x, w, b = (t.detach().requires_grad_() for t in (x, w, b))
     if kind == "conv":
         y = torch.nn.functional.conv2d(x, w, b, stride=s, padding=p)
     else:
         y = torch.nn.functional.conv_transpose2d(x, w, b, stride=s, padding=p, output_padding=op)
-    gx, gw, gb = torch.autograd.grad(y, [x, w, b], grad_outputs=torch.from_numpy(gy))
-    return tuple(t.detach().numpy() for t in (y, gx, gw, gb))
+    gx, gw, gb = torch.autograd.grad(y, [x, w, b], grad_outputs=gy)
+    return y.detach(), gx, gw, gb
 
 
 def import_torch(threads):
@@ -160,6 +167,34 @@ def import_torch(threads):
         return None
     torch.set_num_threads(threads)
     return torch
+
+
+def contenders(torch, gpu):
+    """{label: (move, layer, synchronize)}: how each contender takes the NumPy inputs to its device,
+    computes a layer there, and waits for its device (None on the CPU). nanoae comes first: the
+    ratios are its time over each of the others'."""
+    def torch_run(move, synchronize):
+        return move, lambda *args: torch_layer(torch, *args), synchronize
+
+    if not gpu:
+        runs = {"nanoae": (np.asarray, nanoae_layer, None), "NumPy": (np.asarray, reference_layer, None)}
+        if torch is not None:
+            runs["PyTorch"] = torch_run(torch.from_numpy, None)
+        return runs
+    import cupy
+    props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+    print(f"on the GPU: {props['name'].decode()}; CuPy {cupy.__version__}")
+    runs = {"nanoae CuPy": (cupy.asarray, nanoae_layer, cupy.cuda.Device().synchronize)}
+    if torch is not None and torch.cuda.is_available():
+        runs["PyTorch CUDA"] = torch_run(lambda a: torch.from_numpy(a).cuda(), torch.cuda.synchronize)
+    else:
+        print("PyTorch with CUDA is not installed here: nanoae on CuPy is only checked, not compared")
+    return runs
+
+
+def on_the_cpu(array):
+    """A NumPy array from a NumPy or CuPy array or a torch tensor (wherever it is)."""
+    return array.detach().cpu().numpy() if hasattr(array, "detach") else nanoae.backend.to_numpy(array)
 
 
 def reference_layer(kind, x, w, b, gy, s, p, op):
@@ -180,15 +215,21 @@ def make_inputs(kind, channels, h, k, s, p, op, batch, rng):
 def check_agreement(name, ours, theirs, reference):
     """Output, gx, gw and gb agree to float32 precision (relative to the largest entry of each)."""
     for label, a, e in zip(("output", "input gradient", "weight gradient", "bias gradient"), ours, theirs):
+        a, e = on_the_cpu(a), on_the_cpu(e)
         assert a.shape == e.shape, f"{name}: {label} has shape {a.shape}, {reference} {e.shape}"
         error = np.abs(a - e).max() / np.abs(e).max()
         assert error < 1e-5, f"{name}: {label} differs from {reference} (relative error {error:.1e})"
 
 
-def timed(fn, repeat):
+def timed(fn, repeat, synchronize=None):
+    """Seconds per call of ``fn``, over ``repeat`` calls; ``synchronize`` waits for a GPU."""
+    if synchronize:
+        synchronize()
     start = time.perf_counter()
     for _ in range(repeat):
         fn()
+    if synchronize:
+        synchronize()
     return (time.perf_counter() - start) / repeat
 
 
@@ -201,45 +242,51 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is installed")
     parser.add_argument("--default-malloc", action="store_true", help="leave glibc's malloc as it is")
+    parser.add_argument("--gpu", action="store_true", help="nanoae on CuPy against PyTorch on CUDA")
     args = parser.parse_args()
     if args.quick:
         args.batch, args.rounds, args.repeat = 8, 3, 1
+    if args.gpu and not nanoae.backend.cupy_available():
+        parser.error("--gpu needs CuPy and a CUDA GPU")
     malloc = malloc_setting()
     torch = None if args.no_torch else import_torch(args.threads)
-    versus = "NumPy" if torch is None else f"NumPy, PyTorch {torch.__version__} ({args.threads} threads)"
+    runs = contenders(torch, args.gpu)
+    ours, *others = runs
+    versus = ", ".join(others) + (f" (PyTorch {torch.__version__}, {args.threads} threads)" if torch else "")
     print(f"conv layer forward+backward, batch {args.batch}, float32; {machine()}; {malloc}; "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; against {versus}")
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; {ours} against {versus}")
     rng = np.random.default_rng(0)
-    ratios = {"NumPy": [], "PyTorch": []}
-    by_round = {"NumPy": [], "PyTorch": []}   # the median of the ratios taken round by round
+    ratios = {label: [] for label in others}
+    by_round = {label: [] for label in others}   # the median of the ratios taken round by round
     for name, kind, channels, h, k, s, p, op in LAYERS:
         inputs = make_inputs(kind, channels, h, k, s, p, op, args.batch, rng)
-        runs = {"nanoae": lambda: nanoae_layer(kind, *inputs, s, p, op),
-                "NumPy": lambda: reference_layer(kind, *inputs, s, p, op)}
-        if torch is not None:
-            runs["PyTorch"] = lambda: torch_layer(torch, kind, *inputs, s, p, op)
-        ours = runs["nanoae"]()
-        for label in list(runs)[1:]:
-            check_agreement(name, ours, runs[label](), label)
+        expected = reference_layer(kind, *inputs, s, p, op)   # plain NumPy on the CPU
+        calls = {}
+        for label, (move, layer, synchronize) in runs.items():
+            moved = [move(a) for a in inputs]
+            calls[label] = (lambda layer=layer, moved=moved: layer(kind, *moved, s, p, op)), synchronize
+            if layer is not reference_layer:
+                check_agreement(name, calls[label][0](), expected, "plain NumPy")
         times = {label: [] for label in runs}
         for r in range(args.rounds):
             order = list(runs)[r % len(runs):] + list(runs)[:r % len(runs)]  # each goes first in turn
             for label in order:
-                hand_over(runs[label])   # a pause and one untimed call: see vae_epoch.hand_over
-                times[label].append(timed(runs[label], args.repeat))
+                call, synchronize = calls[label]
+                hand_over(call, synchronize)   # a pause and one untimed call: see vae_epoch.hand_over
+                times[label].append(timed(call, args.repeat, synchronize))
         median = {label: statistics.median(t) for label, t in times.items()}
         line = f"{name:<24} agree; median of {args.rounds} rounds:"
         line += "".join(f" {label} {t * 1000:6.2f} ms," for label, t in median.items())
-        for label in list(runs)[1:]:
-            ratios[label].append(median["nanoae"] / median[label])
-            by_round[label].append(statistics.median(round_ratios(times["nanoae"], times[label])))
-            line += f" nanoae / {label} = {ratios[label][-1]:.3f} (round by round {by_round[label][-1]:.3f});"
+        for label in others:
+            ratios[label].append(median[ours] / median[label])
+            by_round[label].append(statistics.median(round_ratios(times[ours], times[label])))
+            line += f" {ours} / {label} = {ratios[label][-1]:.3f} (round by round {by_round[label][-1]:.3f});"
         print(line)
     for label, values in ratios.items():
-        if values:
-            print(f"all layers: ratio nanoae / {label} = {statistics.geometric_mean(values):.3f} (geometric mean; "
-                  f"of the round-by-round ratios {statistics.geometric_mean(by_round[label]):.3f}), "
-                  f"the largest {max(values):.3f} ({max(by_round[label]):.3f})")
+        print(f"all layers: ratio {ours} / {label} = {statistics.geometric_mean(values):.3f} (geometric mean; "
+              f"of the round-by-round ratios {statistics.geometric_mean(by_round[label]):.3f}), "
+              f"the largest {max(values):.3f} ({max(by_round[label]):.3f})")
+
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,8 @@
-"""The adversarial autoencoder (nanoae/models/aae.py) and the loop's support for models trained in phases."""
+"""The adversarial autoencoder (nanoae/models/aae.py) and the loop's support for models trained in phases.
+
+The tests of the model's arithmetic (phases, losses, prior draws) take ``xp`` and run on NumPy and on CuPy;
+those of fit, checkpoints and figures run on NumPy.
+"""
 import math
 
 import numpy as np
@@ -27,13 +31,23 @@ def data(n, seed):
     return np.random.default_rng(seed).random((n, 16), dtype=np.float32)
 
 
+def pixels(xp, n, seed):
+    """data(n, seed) as a Tensor on the backend ``xp``."""
+    return Tensor(xp.asarray(data(n, seed)))
+
+
 def snapshot(module):
-    return {name: array.copy() for name, array in module.state_dict().items()}
+    """A NumPy copy of every parameter of ``module``, by name."""
+    return {name: backend.to_numpy(array).copy() for name, array in module.state_dict().items()}
 
 
 def changed(module, before):
     """The names of the parameters of ``module`` whose values differ from ``before``."""
-    return {name for name, array in module.state_dict().items() if not np.array_equal(array, before[name])}
+    return {name for name, array in snapshot(module).items() if not np.array_equal(array, before[name])}
+
+
+def on_backend(module, xp):
+    return all(isinstance(p.data, xp.ndarray) for p in module.parameters())
 
 
 def names(module):
@@ -46,43 +60,46 @@ def with_grad(module):
 
 # --- the three phases move only their own parameters -------------------------------------------
 
-def test_reconstruction_step_updates_encoder_and_decoder_only():
+def test_reconstruction_step_updates_encoder_and_decoder_only(xp):
     model = small_model()
     optimizers = model.make_optimizers(TrainConfig(lr=1e-2))
     before = snapshot(model)
-    model.reconstruction_step(Tensor(data(32, 1)), optimizers["recon"])
+    model.reconstruction_step(pixels(xp, 32, 1), optimizers["recon"])
     assert changed(model, before) == {"encoder." + n for n in names(model.encoder)} | \
         {"decoder." + n for n in names(model.decoder)}
     assert with_grad(model.discriminator) == set()
+    assert on_backend(model, xp)
 
 
-def test_discriminator_step_updates_the_discriminator_only_and_sends_no_gradient_to_the_encoder():
+def test_discriminator_step_updates_the_discriminator_only_and_sends_no_gradient_to_the_encoder(xp):
     model = small_model()
     optimizers = model.make_optimizers(TrainConfig(lr=1e-2))
     before = snapshot(model)
-    model.discriminator_step(Tensor(data(32, 1)), optimizers["disc"])
+    model.discriminator_step(pixels(xp, 32, 1), optimizers["disc"])
     assert changed(model, before) == {"discriminator." + n for n in names(model.discriminator)}
     assert with_grad(model.encoder) == set() and with_grad(model.decoder) == set()
+    assert on_backend(model, xp)
 
 
-def test_generator_step_updates_the_encoder_only():
+def test_generator_step_updates_the_encoder_only(xp):
     model = small_model()
     optimizers = model.make_optimizers(TrainConfig(lr=1e-2))
     before = snapshot(model)
-    model.generator_step(Tensor(data(32, 1)), optimizers["gen"])
+    model.generator_step(pixels(xp, 32, 1), optimizers["gen"])
     assert changed(model, before) == {"encoder." + n for n in names(model.encoder)}
     # The gradient flows through the discriminator into the encoder, but the decoder is not involved.
     assert with_grad(model.encoder) == names(model.encoder) and with_grad(model.decoder) == set()
+    assert on_backend(model, xp)
 
 
-def test_each_phase_starts_from_cleared_gradients():
+def test_each_phase_starts_from_cleared_gradients(xp):
     """A leftover discriminator gradient from the generator phase must not leak into the next step."""
     model = small_model()
     optimizers = model.make_optimizers(TrainConfig(lr=1e-2))
-    x = Tensor(data(32, 1))
+    x = pixels(xp, 32, 1)
     model.generator_step(x, optimizers["gen"])                  # leaves gradients on the discriminator
     for p in model.discriminator.parameters():
-        p.grad = Tensor(np.full_like(p.data, 1e6))              # a huge stale gradient
+        p.grad = Tensor(xp.full_like(p.data, 1e6))              # a huge stale gradient
     state = backend.get_rng_state()
     model.discriminator_step(x, optimizers["disc"])
     dirty = snapshot(model.discriminator)
@@ -90,18 +107,19 @@ def test_each_phase_starts_from_cleared_gradients():
     clean = small_model()
     clean_optimizers = clean.make_optimizers(TrainConfig(lr=1e-2))
     clean.generator_step(x, clean_optimizers["gen"])
-    backend.set_rng_state(state)
+    backend.set_rng_state(state)      # the same prior draws (on CuPy, small_model's seed restarts its generator)
     clean.discriminator_step(x, clean_optimizers["disc"])
     for name, array in snapshot(clean.discriminator).items():
         np.testing.assert_array_equal(dirty[name], array)
 
 
-def test_train_step_returns_the_reconstruction_as_total_and_three_finite_terms():
+def test_train_step_returns_the_reconstruction_as_total_and_three_finite_terms(xp):
     model = small_model()
-    total, terms = model.train_step(Tensor(data(32, 1)), model.make_optimizers(TrainConfig()))
+    total, terms = model.train_step(pixels(xp, 32, 1), model.make_optimizers(TrainConfig()))
     assert set(terms) == {"recon", "disc", "gen"}
     assert total.item() == terms["recon"].item()
     assert all(math.isfinite(t.item()) for t in terms.values())
+    assert all(isinstance(t.data, xp.ndarray) for t in terms.values()) and on_backend(model, xp)
 
 
 def test_make_optimizers_uses_the_config_and_the_separate_learning_rates():
@@ -114,11 +132,11 @@ def test_make_optimizers_uses_the_config_and_the_separate_learning_rates():
 
 # --- the losses --------------------------------------------------------------------------------
 
-def test_discriminator_and_generator_losses_match_their_closed_forms():
+def test_discriminator_and_generator_losses_match_their_closed_forms(xp):
     model = small_model()
     rng = np.random.default_rng(3)
-    z_prior, z_codes = Tensor(rng.standard_normal((9, 2)).astype("float32")), \
-        Tensor(rng.standard_normal((9, 2)).astype("float32") + 2)
+    z_prior, z_codes = Tensor(xp.asarray(rng.standard_normal((9, 2)).astype("float32"))), \
+        Tensor(xp.asarray(rng.standard_normal((9, 2)).astype("float32") + 2))
     d_real, d_fake = model.discriminate(z_prior).numpy(), model.discriminate(z_codes).numpy()
     softplus = lambda t: np.logaddexp(0, t.astype(np.float64))  # noqa: E731
     assert model.discriminator_loss(z_prior, z_codes).item() == pytest.approx(
@@ -126,22 +144,22 @@ def test_discriminator_and_generator_losses_match_their_closed_forms():
     assert model.generator_loss(z_codes).item() == pytest.approx(softplus(-d_fake).mean(), rel=1e-5)
 
 
-def test_loss_evaluates_without_changing_the_weights_and_its_recon_is_the_bce_per_image():
+def test_loss_evaluates_without_changing_the_weights_and_its_recon_is_the_bce_per_image(xp):
     model = small_model()
     x = data(20, 4)
     before = snapshot(model)
     with nanoae.no_grad():
-        total, terms = model.loss(Tensor(x))
-        x_hat = model.reconstruct(Tensor(x)).numpy().astype(np.float64)
+        total, terms = model.loss(Tensor(xp.asarray(x)))
+        x_hat = model.reconstruct(Tensor(xp.asarray(x))).numpy().astype(np.float64)
     assert changed(model, before) == set()
     expected = -(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat)).sum() / len(x)
     assert total.item() == pytest.approx(expected, rel=1e-4) and terms["recon"].item() == total.item()
 
 
-def test_discriminator_learns_to_tell_shifted_codes_from_the_prior():
+def test_discriminator_learns_to_tell_shifted_codes_from_the_prior(xp):
     model = small_model(disc_hidden=(16, 16))
     model.encoder[-1].bias.data += 3.0           # every code moves by (3, 3), away from N(0, I)
-    x = Tensor(data(128, 1))
+    x = pixels(xp, 128, 1)
     optimizer = model.make_optimizers(TrainConfig(lr=1e-2))["disc"]
 
     def accuracy():
@@ -164,10 +182,10 @@ def energy_distance(a, b):
     return 2 * mean_distance(a, b) - mean_distance(a, a) - mean_distance(b, b)
 
 
-def test_generator_steps_lower_the_generator_loss_and_raise_the_discriminators():
+def test_generator_steps_lower_the_generator_loss_and_raise_the_discriminators(xp):
     """With the discriminator held fixed, the encoder's steps make its codes look more like prior draws."""
     model = small_model(disc_hidden=(16, 16))
-    x = Tensor(data(64, 1))
+    x = pixels(xp, 64, 1)
     z_prior = model.sample_prior(64)
     optimizer = model.make_optimizers(TrainConfig(lr=1e-3))["gen"]
     with nanoae.no_grad():
@@ -199,23 +217,27 @@ def test_codes_move_toward_the_gaussian_prior_in_a_short_training_on_fontdigits(
 
 # --- the prior --------------------------------------------------------------------------------
 
-def test_gaussian_prior_draws_have_zero_mean_and_identity_covariance():
+def test_gaussian_prior_draws_have_zero_mean_and_identity_covariance(xp):
     model = small_model(latent_dim=3)
-    z = model.sample_prior(20000).numpy()
+    z = model.sample_prior(20000)
+    assert isinstance(z.data, xp.ndarray)
+    z = z.numpy()
     assert z.shape == (20000, 3) and z.dtype == np.float32
     np.testing.assert_allclose(z.mean(axis=0), 0, atol=0.05)
     np.testing.assert_allclose(np.cov(z.T), np.eye(3), atol=0.05)
 
 
 @pytest.mark.parametrize("latent_dim", [2, 4])
-def test_mixture_prior_draws_fall_in_equal_components_around_means_on_a_circle(latent_dim):
+def test_mixture_prior_draws_fall_in_equal_components_around_means_on_a_circle(xp, latent_dim):
     model = small_model(latent_dim=latent_dim, prior="mixture", num_components=10, mixture_radius=4.0,
                         mixture_std=0.3)
-    z = model.sample_prior(20000).numpy().astype(np.float64)                   # (n, J)
+    z = model.sample_prior(20000)
+    assert isinstance(z.data, xp.ndarray)
+    z = z.numpy().astype(np.float64)                                           # (n, J)
     angles = 2 * np.pi * np.arange(10) / 10
     means = np.zeros((10, latent_dim))
     means[:, 0], means[:, 1] = 4 * np.cos(angles), 4 * np.sin(angles)          # an independent reference
-    np.testing.assert_allclose(mixture_means(10, 4.0, latent_dim, np), means, atol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(mixture_means(10, 4.0, latent_dim, xp)), means, atol=1e-12)
     nearest = ((z[:, None, :] - means[None]) ** 2).sum(axis=2).argmin(axis=1)  # (n,), 2.5 std apart at least
     counts = np.bincount(nearest, minlength=10)
     assert np.all(np.abs(counts - 2000) < 5 * math.sqrt(20000 * 0.1 * 0.9))  # equal weights, within 5 sigma
@@ -224,10 +246,12 @@ def test_mixture_prior_draws_fall_in_equal_components_around_means_on_a_circle(l
     np.testing.assert_allclose(residual.std(axis=0), 0.3, rtol=0.05)
 
 
-def test_sample_decodes_prior_draws_into_images():
+def test_sample_decodes_prior_draws_into_images(xp):
     model = small_model()
     with nanoae.no_grad():
-        images = model.sample(7).numpy()
+        images = model.sample(7)
+    assert isinstance(images.data, xp.ndarray)
+    images = images.numpy()
     assert images.shape == (7, 16) and np.all((images > 0) & (images < 1))
 
 
@@ -268,7 +292,7 @@ def without_time(history):
 def test_fit_records_the_three_terms_and_checkpoints_every_optimizer(tmp_path):
     history = run(tmp_path, epochs=2)
     assert {k for k in history[0] if k.startswith("train_")} == {"train_total", "train_recon", "train_disc",
-                                                                  "train_gen"}
+                                                                 "train_gen"}
     state = load_checkpoint(tmp_path / "checkpoint.npz")
     assert set(state["optimizer"]) == {"recon", "disc", "gen"}
     assert all(state["optimizer"][name]["steps"] == 2 * 5 for name in ("recon", "disc", "gen"))  # 160 / 32 = 5
@@ -339,4 +363,4 @@ def test_save_figures_draws_codes_samples_and_manifold_for_a_2d_aae(tmp_path):
     paths, skipped = plot.save_figures(model, data(32, 2), np.arange(32) % 10, history, tmp_path)
     assert skipped == []
     assert {p.rsplit("/", 1)[-1] for p in map(str, paths)} == {"reconstructions.png", "latent.png", "loss.png",
-                                                                  "samples.png", "manifold.png"}
+                                                               "samples.png", "manifold.png"}

@@ -1,4 +1,8 @@
-"""nanoae.analysis.hashing (Hamming distances, the hash table, the baseline hashes) and the semantic hashing model."""
+"""nanoae.analysis.hashing (Hamming distances, the hash table, the baseline hashes) and the semantic hashing model.
+
+The tests of the arithmetic on arrays take ``xp`` and run on NumPy and on CuPy (the hash table's
+answers are NumPy row numbers on either); the reference counts are made in NumPy.
+"""
 import math
 
 import numpy as np
@@ -8,7 +12,7 @@ import nanoae
 from nanoae.train import TrainConfig, fit
 from nanoae import backend
 from nanoae.analysis.hashing import (HashIndex, code_keys, flip_masks, hamming_distance, pca_sign_hash,
-                            random_projection_hash, to_bits)
+                                     random_projection_hash, to_bits)
 from nanoae.models.semantic_hashing import SemanticHashingAutoencoder, SemanticHashingConfig
 from nanoae.analysis.pca import PCA
 
@@ -24,10 +28,11 @@ def brute_force_distances(a, b):
 
 # --- to_bits and hamming_distance ------------------------------------------------------------
 
-def test_to_bits_thresholds_strictly_above_and_accepts_tensors():
-    codes = np.array([[0.2, 0.5, 0.51], [-1.0, 0.0, 3.0]], dtype=np.float32)
-    assert to_bits(codes).tolist() == [[0, 0, 1], [0, 0, 1]]
-    assert to_bits(codes, threshold=0).tolist() == [[1, 1, 1], [0, 0, 1]]
+def test_to_bits_thresholds_strictly_above_and_accepts_tensors(xp):
+    codes = xp.asarray([[0.2, 0.5, 0.51], [-1.0, 0.0, 3.0]], dtype=np.float32)
+    assert isinstance(to_bits(codes), xp.ndarray)
+    assert backend.to_numpy(to_bits(codes)).tolist() == [[0, 0, 1], [0, 0, 1]]
+    assert backend.to_numpy(to_bits(codes, threshold=0)).tolist() == [[1, 1, 1], [0, 0, 1]]
     assert to_bits(nanoae.tensor(codes)).dtype == np.uint8
 
 
@@ -36,11 +41,13 @@ def test_to_bits_rejects_a_single_code_and_names_the_shape():
         to_bits(np.zeros(3))
 
 
-def test_hamming_distance_matches_counting_differing_bits():
+def test_hamming_distance_matches_counting_differing_bits(xp):
     a, b = random_bits((7, 20), 0), random_bits((11, 20), 1)
     b[3] = a[2]                                                   # one pair at distance 0
     b[4] = 1 - a[5]                                               # one pair at distance B
-    d = hamming_distance(a, b)
+    d = hamming_distance(xp.asarray(a), xp.asarray(b))
+    assert isinstance(d, xp.ndarray)
+    d = backend.to_numpy(d)
     assert d.shape == (7, 11) and np.issubdtype(d.dtype, np.integer)
     np.testing.assert_array_equal(d, brute_force_distances(a, b))
     assert d[2, 3] == 0 and d[5, 4] == 20
@@ -55,8 +62,9 @@ def test_hamming_distance_rejects_codes_of_different_lengths_and_non_binary_code
 
 # --- keys and the hash table ----------------------------------------------------------------
 
-def test_code_keys_read_bit_j_as_two_to_the_j():
-    assert code_keys(np.array([[1, 0, 1], [0, 1, 1], [0, 0, 0]], dtype=np.uint8)).tolist() == [5, 6, 0]
+def test_code_keys_read_bit_j_as_two_to_the_j(xp):
+    keys = code_keys(xp.asarray([[1, 0, 1], [0, 1, 1], [0, 0, 0]], dtype=np.uint8))
+    assert isinstance(keys, xp.ndarray) and backend.to_numpy(keys).tolist() == [5, 6, 0]
 
 
 def test_flip_masks_give_all_the_distinct_codes_exactly_that_far():
@@ -67,23 +75,23 @@ def test_flip_masks_give_all_the_distinct_codes_exactly_that_far():
         assert all(bin(key ^ k).count("1") == distance for k in keys)
 
 
-def test_lookup_returns_every_row_within_the_radius_nearest_first():
+def test_lookup_returns_every_row_within_the_radius_nearest_first(xp):
     database, queries = random_bits((400, 10), 2), random_bits((15, 10), 3)
     queries[0] = database[17]                                     # a query with a non-empty bucket
-    index = HashIndex(database)
+    index = HashIndex(xp.asarray(database))
     distances = brute_force_distances(queries, database)
     for radius in (0, 1, 3):
-        for q, row in zip(queries, distances):
+        for q, row in zip(xp.asarray(queries), distances):
             expected = [i for i in np.argsort(row, kind="stable") if row[i] <= radius]   # by distance, then index
             assert index.lookup(q, radius).tolist() == expected
-    assert 17 in index.lookup(queries[0], 0).tolist()
+    assert 17 in index.lookup(xp.asarray(queries[0]), 0).tolist()
 
 
-def test_query_widens_the_ball_until_it_has_k_rows_like_a_stable_sort_of_a_linear_scan():
+def test_query_widens_the_ball_until_it_has_k_rows_like_a_stable_sort_of_a_linear_scan(xp):
     database, queries = random_bits((300, 12), 4), random_bits((10, 12), 5)
-    index = HashIndex(database)
+    index = HashIndex(xp.asarray(database))
     for k in (1, 7, 60):
-        for q, row in zip(queries, brute_force_distances(queries, database)):
+        for q, row in zip(xp.asarray(queries), brute_force_distances(queries, database)):
             assert index.query(q, k).tolist() == np.argsort(row, kind="stable")[:k].tolist()
 
 
@@ -97,34 +105,44 @@ def test_hash_index_rejects_a_code_of_the_wrong_length_and_a_k_larger_than_the_t
 
 # --- the baseline hashes ------------------------------------------------------------------------
 
-def test_pca_sign_hash_is_the_sign_of_the_projection_on_the_principal_directions():
+def test_pca_sign_hash_is_the_sign_of_the_projection_on_the_principal_directions(xp):
     rng = np.random.default_rng(7)
     train_x = rng.standard_normal((200, 6)) * np.array([5, 4, 3, 2, 1, 0.5]) + 3   # variances well apart
     test_x = rng.standard_normal((50, 6)) * 3 + 3
     _, _, vt = np.linalg.svd(train_x - train_x.mean(axis=0))
     reference = ((test_x - train_x.mean(axis=0)) @ vt[:3].T > 0).astype(np.uint8)   # (50, 3)
+    train_x, test_x = xp.asarray(train_x), xp.asarray(test_x)
     bits = pca_sign_hash(train_x, 3)(test_x)
+    assert isinstance(bits, xp.ndarray)
+    bits = backend.to_numpy(bits)
     for j in range(3):   # a principal direction's sign is arbitrary: bit j may be flipped as a whole
         assert (bits[:, j] == reference[:, j]).all() or (bits[:, j] == 1 - reference[:, j]).all()
-    np.testing.assert_array_equal(pca_sign_hash(train_x, 3, pca=PCA(5).fit(train_x))(test_x), bits)   # reused fit
+    reused = pca_sign_hash(train_x, 3, pca=PCA(5).fit(train_x))(test_x)   # a PCA fitted already
+    np.testing.assert_array_equal(backend.to_numpy(reused), bits)
 
 
-def test_random_projection_bits_differ_with_probability_angle_over_pi():
+def test_random_projection_bits_differ_with_probability_angle_over_pi(xp):
     # Charikar (2002): a random hyperplane separates two vectors with probability angle / pi.
-    train_x = np.array([[1.0, 2.0, 0.0], [-1.0, -2.0, 0.0]])     # mean 0: hyperplanes through the origin
+    train_x = xp.asarray([[1.0, 2.0, 0.0], [-1.0, -2.0, 0.0]])   # mean 0: hyperplanes through the origin
     theta = 1.0
-    x = np.array([[1.0, 0.0, 0.0], [np.cos(theta), np.sin(theta), 0.0]])
+    x = xp.asarray([[1.0, 0.0, 0.0], [np.cos(theta), np.sin(theta), 0.0]])
     bits = random_projection_hash(train_x, 4000, seed=8)(x)
+    assert isinstance(bits, xp.ndarray)
+    bits = backend.to_numpy(bits)
     share = (bits[0] != bits[1]).mean()
     standard_error = math.sqrt(theta / math.pi * (1 - theta / math.pi) / 4000)
     assert abs(share - theta / math.pi) < 4 * standard_error
 
 
-def test_random_projection_hash_is_seeded():
-    train_x = np.random.default_rng(9).random((30, 8))
-    same = random_projection_hash(train_x, 16, seed=1)(train_x), random_projection_hash(train_x, 16, seed=1)(train_x)
+def test_random_projection_hash_is_seeded(xp):
+    train_x = xp.asarray(np.random.default_rng(9).random((30, 8)))
+
+    def hashed(seed):
+        return backend.to_numpy(random_projection_hash(train_x, 16, seed=seed)(train_x))
+
+    same = hashed(1), hashed(1)
     np.testing.assert_array_equal(*same)
-    assert (random_projection_hash(train_x, 16, seed=2)(train_x) != same[0]).any()
+    assert (hashed(2) != same[0]).any()
 
 
 # --- the semantic hashing autoencoder -----------------------------------------------------------
@@ -134,9 +152,9 @@ def small_model(**kwargs):
     return SemanticHashingAutoencoder(SemanticHashingConfig(input_dim=12, hidden=(8,), latent_dim=5, **kwargs))
 
 
-def test_noise_std_rises_linearly_over_the_ramp_then_stays():
+def test_noise_std_rises_linearly_over_the_ramp_then_stays(xp):
     model = small_model(noise_std=4.0, noise_ramp_steps=10)
-    x = nanoae.tensor(np.random.default_rng(10).random((3, 12)))
+    x = nanoae.tensor(xp.asarray(np.random.default_rng(10).random((3, 12))))
     seen = []
     for _ in range(14):
         seen.append(model.current_noise_std())
@@ -146,21 +164,23 @@ def test_noise_std_rises_linearly_over_the_ramp_then_stays():
     assert small_model(noise_std=2.5, noise_ramp_steps=0).current_noise_std() == 2.5
 
 
-def test_noise_is_added_before_the_sigmoid_with_the_current_std():
+def test_noise_is_added_before_the_sigmoid_with_the_current_std(xp):
     model = small_model(noise_std=3.0, noise_ramp_steps=4)
     model.steps = 2                                               # halfway: std 1.5
-    x = nanoae.tensor(np.random.default_rng(11).standard_normal((6, 12)).astype(np.float32))
+    x = nanoae.tensor(xp.asarray(np.random.default_rng(11).standard_normal((6, 12)).astype(np.float32)))
     backend.manual_seed(5)
-    h = model.noisy_code(x).numpy()
+    h = model.noisy_code(x)
+    assert isinstance(h.data, xp.ndarray)
+    h = h.numpy()
     backend.manual_seed(5)
-    eps = backend.cpu_generator().standard_normal((6, 5), dtype=np.float32)
+    eps = backend.to_numpy(backend.generator_for(xp).standard_normal((6, 5), dtype=np.float32))   # the same draw
     a = model.preactivation(x).numpy()
     np.testing.assert_allclose(h, 1 / (1 + np.exp(-(a + 1.5 * eps))), rtol=1e-5)
 
 
-def test_eval_mode_loss_and_codes_have_no_noise():
+def test_eval_mode_loss_and_codes_have_no_noise(xp):
     model = small_model(noise_std=4.0, noise_ramp_steps=0)
-    x = nanoae.tensor(np.random.default_rng(12).random((4, 12)))
+    x = nanoae.tensor(xp.asarray(np.random.default_rng(12).random((4, 12))))
     model.eval()
     losses = [model.loss(x)[0].item() for _ in range(2)]
     assert losses[0] == losses[1]
@@ -185,8 +205,7 @@ def test_training_with_noise_makes_the_codes_nearly_binary():
     shares = {}
     for std in (0.0, 4.0):
         model = small_model(noise_std=std, noise_ramp_steps=100)
-        fit(model, data, config=TrainConfig(epochs=60, batch_size=32, lr=3e-3),
-                         progress=False)
+        fit(model, data, config=TrainConfig(epochs=60, batch_size=32, lr=3e-3), progress=False)
         codes = model.code(nanoae.tensor(data)).numpy()
         shares[std] = ((codes < 0.1) | (codes > 0.9)).mean()      # share of activations near 0 or 1
     assert shares[4.0] > 0.5 and shares[4.0] > shares[0.0] + 0.3, shares
@@ -199,12 +218,14 @@ def test_config_rejects_a_negative_noise_and_a_fractional_ramp():
         SemanticHashingConfig(noise_ramp_steps=2.5)
 
 
-def test_init_output_bias_makes_a_blank_decoder_draw_the_mean_image():
+def test_init_output_bias_makes_a_blank_decoder_draw_the_mean_image(xp):
     x = np.random.default_rng(14).random((50, 12)).astype(np.float32)
-    model = small_model().init_output_bias(x)
+    model = small_model().init_output_bias(xp.asarray(x))
     for layer in (model.decoder[0], model.decoder[-1]):
         layer.weight.data[...] = 0                                # the decoder's output is now its bias alone
-    drawn = model.decode(nanoae.tensor(np.zeros((1, 5), dtype=np.float32))).numpy()[0]
+    drawn = model.decode(nanoae.tensor(xp.zeros((1, 5), dtype=np.float32)))
+    assert isinstance(drawn.data, xp.ndarray) and isinstance(model.decoder[-1].bias.data, xp.ndarray)
+    drawn = drawn.numpy()[0]
     np.testing.assert_allclose(drawn, x.mean(axis=0), rtol=1e-4)
 
 

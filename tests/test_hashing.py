@@ -145,6 +145,14 @@ def test_random_projection_hash_is_seeded(xp):
     assert (hashed(2) != same[0]).any()
 
 
+def test_random_projection_hash_of_integer_pixels_is_that_of_the_same_values_as_floats(xp):
+    pixels = np.random.default_rng(10).integers(0, 256, (40, 12)).astype(np.uint8)   # as images are stored
+    as_uint8 = random_projection_hash(xp.asarray(pixels), 16, seed=3)(xp.asarray(pixels))
+    as_float = random_projection_hash(xp.asarray(pixels, dtype=np.float32), 16, seed=3)(xp.asarray(pixels))
+    np.testing.assert_array_equal(backend.to_numpy(as_uint8), backend.to_numpy(as_float))
+    assert 0.2 < backend.to_numpy(as_uint8).mean() < 0.8   # hyperplanes through the mean split the rows
+
+
 # --- the semantic hashing autoencoder -----------------------------------------------------------
 
 def small_model(**kwargs):

@@ -190,7 +190,8 @@ def random_projection_hash(train_x, num_bits, seed=0):
     if not backend.is_array(train_x) or train_x.ndim != 2:
         raise ValueError(f"random_projection_hash: expected rows (N, D), got {getattr(train_x, 'shape', type(train_x).__name__)}")
     directions = backend.new_generator(seed).standard_normal((num_bits, train_x.shape[1]))      # (B, D)
-    directions = backend.to_device(directions, backend.device_of(train_x)).astype(train_x.dtype)
+    dtype = train_x.dtype if train_x.dtype.kind == "f" else "float32"   # integer pixels (uint8) get float directions
+    directions = backend.to_device(directions, backend.device_of(train_x)).astype(dtype)
     return LinearHash(train_x.mean(axis=0), directions, "random_projection_hash")
 
 

@@ -145,6 +145,22 @@ def test_random_projection_hash_is_seeded(xp):
     assert (hashed(2) != same[0]).any()
 
 
+class FakeCupyRows:
+    """Looks like CuPy rows (N, 6) to the backend: a class named ndarray in a module called "cupy"."""
+    __module__ = "cupy"
+    ndim, shape = 2, (3, 6)
+
+
+FakeCupyRows.__name__ = "ndarray"
+
+
+def test_a_hash_fitted_on_the_cpu_refuses_rows_on_the_gpu_naming_both():
+    train_x = np.random.default_rng(11).standard_normal((20, 6))
+    for make_hash in (lambda: random_projection_hash(train_x, 4), lambda: pca_sign_hash(train_x, 4)):
+        with pytest.raises(TypeError, match="cannot mix a NumPy .* and a CuPy"):
+            make_hash()(FakeCupyRows())
+
+
 def test_random_projection_hash_of_integer_pixels_is_that_of_the_same_values_as_floats(xp):
     pixels = np.random.default_rng(10).integers(0, 256, (40, 12)).astype(np.uint8)   # as images are stored
     as_uint8 = random_projection_hash(xp.asarray(pixels), 16, seed=3)(xp.asarray(pixels))

@@ -166,6 +166,7 @@ class LinearHash:
         if not backend.is_array(x) or x.ndim != 2 or x.shape[1] != self.mean.shape[0]:
             raise ValueError(f"{self.name}: expected rows (N, {self.mean.shape[0]}), "
                              f"got {getattr(x, 'shape', type(x).__name__)}")
+        backend.get_array_module(x, self.mean)   # a TypeError naming both devices if x is not where the hash is
         return to_bits((x - self.mean) @ self.directions.T, threshold=0)    # (N, B)
 
     def __repr__(self):

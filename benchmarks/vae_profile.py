@@ -36,7 +36,7 @@ import numpy as np
 
 import nanoae
 from nanoae.autograd import Function
-from vae_epoch import NumpyVAE, build_nanoae, hand_over, machine, torch_installed, torch_vae
+from vae_epoch import NOISE_SEED, NumpyVAE, build_nanoae, hand_over, machine, torch_installed, torch_vae
 
 clock = time.perf_counter
 
@@ -145,7 +145,7 @@ def profile_full_size(args, rng):
         "nanoae": (nanoae_phases(model, optimizer), batches, contextlib.nullcontext),
         # the same step in turns of its own, its ops timed (the phases it reports are not used)
         "nanoae, ops timed": (nanoae_phases(model, optimizer), batches, lambda: ops_timed(op_seconds, op_calls)),
-        "NumPy by hand": (numpy_phases(NumpyVAE(weights, noise_seed=1)), batches, contextlib.nullcontext),
+        "NumPy by hand": (numpy_phases(NumpyVAE(weights, NOISE_SEED)), batches, contextlib.nullcontext),
     }
     if not args.no_torch and torch_installed():
         import torch
@@ -182,11 +182,11 @@ def profile_full_size(args, rng):
     return in_ops, ours
 
 
-def profile_shrunk(args):
+def profile_shrunk(args, rng):
     """nanoae and NumPy on the VAE shrunk to 8-4-2 at batch 2: almost nothing but bookkeeping."""
     model, optimizer = build_nanoae(sizes=(8, 4, 2))
-    reference = NumpyVAE([p.numpy().copy() for p in model.parameters()], noise_seed=1)
-    batches = [np.random.default_rng(0).random((2, 8), dtype=np.float32) for _ in range(16)]
+    reference = NumpyVAE([p.numpy().copy() for p in model.parameters()], NOISE_SEED)
+    batches = [rng.random((2, 8), dtype=np.float32) for _ in range(16)]
     contenders = {"nanoae": (nanoae_phases(model, optimizer), batches, contextlib.nullcontext),
                   "NumPy by hand": (numpy_phases(reference), batches, contextlib.nullcontext)}
     medians = take_turns(contenders, args.rounds, args.steps * 10)
@@ -203,8 +203,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     args = parser.parse_args()
-    profile_full_size(args, np.random.default_rng(0))
-    profile_shrunk(args)
+    rng = np.random.default_rng(0)
+    profile_full_size(args, rng)
+    profile_shrunk(args, rng)
 
 
 if __name__ == "__main__":

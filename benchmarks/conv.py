@@ -252,7 +252,11 @@ def main():
     torch = None if args.no_torch else import_torch(args.threads)
     runs = contenders(torch, args.gpu)
     ours, *others = runs
-    versus = ", ".join(others) + (f" (PyTorch {torch.__version__}, {args.threads} threads)" if torch else "")
+    versus = ", ".join(others)
+    if "PyTorch" in others:   # on the CPU; PyTorch CUDA's threads do not matter
+        versus += f" (PyTorch {torch.__version__}, {args.threads} threads)"
+    elif "PyTorch CUDA" in others:
+        versus += f" (PyTorch {torch.__version__})"
     print(f"conv layer forward+backward, batch {args.batch}, float32; {machine()}; {malloc}; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; {ours} against {versus}")
     rng = np.random.default_rng(0)
